@@ -1,0 +1,227 @@
+#include "daemon/bridge.hpp"
+
+#include "util/log.hpp"
+
+#include <asio/post.hpp>
+
+#include <chrono>
+
+namespace claribi::daemon {
+namespace {
+
+constexpr long k_eof_grace_ms = 400;
+constexpr long k_delete_budget_ms = 400;
+constexpr long k_hard_deadline_ms = 900;
+
+std::string progress_token_of(const jsonrpc::Message& m) {
+  const auto* params = json::member(m.doc, "params");
+  const auto* meta = params ? json::member(*params, "_meta") : nullptr;
+  const auto* token = meta ? json::member(*meta, "progressToken") : nullptr;
+  return token ? jsonrpc::id_text(*token) : std::string();
+}
+
+}  // namespace
+
+Bridge::Bridge(asio::io_context& io, StdoutWriter& out, BridgeOptions options,
+               std::function<void()> on_finished)
+    : m_io(io),
+      m_out(out),
+      m_options(std::move(options)),
+      m_on_finished(std::move(on_finished)),
+      m_grace(io) {}
+
+Bridge::~Bridge() {
+  m_remote.reset();
+  m_http.reset();
+}
+
+transport::Remote& Bridge::remote() {
+  if (!m_remote) {
+    m_http = std::make_unique<transport::HttpWorker>(m_io);
+    m_remote = std::make_unique<transport::Remote>(
+        m_io, *m_http, m_options.remote,
+        transport::RemoteEvents{[this](jsonrpc::Message&& m) { on_remote_message(std::move(m)); },
+                                [this](const std::string& id, transport::RequestFailure&& f) {
+                                  on_remote_failure(id, std::move(f));
+                                }});
+  }
+  return *m_remote;
+}
+
+void Bridge::reply_error(const std::string& id, int code, const std::string& message) {
+  m_out.write_line(jsonrpc::error_response(id, code, message));
+}
+
+void Bridge::on_line(std::string&& line) {
+  if (m_shutting_down) return;
+  auto parsed = jsonrpc::parse(std::move(line));
+  if (!parsed) {
+    auto& e = parsed.error();
+    CLARIBI_LOG(warn, "invalid message on stdin: " << e.message);
+    reply_error(e.id, e.code, e.message);
+    return;
+  }
+  auto& m = *parsed;
+  if (m.kind == jsonrpc::Kind::request) {
+    if (m.method == "server/discover") {
+      // Dual-era clients fall back to initialize on "method not found".
+      reply_error(m.id, jsonrpc::code::method_not_found,
+                  "Method not found: server/discover (this bridge speaks MCP 2025 revisions; "
+                  "send initialize)");
+      return;
+    }
+    if (m_pending.count(m.id) != 0) {
+      reply_error(m.id, jsonrpc::code::invalid_request,
+                  "request id " + m.id + " is already used by a request still in flight");
+      return;
+    }
+    track(m);
+  } else if (m.kind == jsonrpc::Kind::notification && m.method == "notifications/cancelled") {
+    const auto* params = json::member(m.doc, "params");
+    const auto* rid = params ? json::member(*params, "requestId") : nullptr;
+    if (rid != nullptr) {
+      auto id = jsonrpc::id_text(*rid);
+      if (m_pending.count(id) != 0) {
+        forget(id);
+        remote().abandon(id);
+      }
+    }
+  }
+  remote().send(m);
+}
+
+void Bridge::on_oversized(LineFramer::Oversized&& line, std::size_t limit) {
+  auto id = jsonrpc::find_id(line.head, line.tail).value_or("");
+  std::string message = "message of " + std::to_string(line.size) + " bytes exceeds the limit of " +
+                        std::to_string(limit) + " bytes (--max-message-mb); it was not forwarded";
+  CLARIBI_LOG(warn, message << (id.empty() ? " (no id found)" : " (id " + id + ")"));
+  reply_error(id, jsonrpc::code::invalid_request, message);
+}
+
+void Bridge::track(const jsonrpc::Message& m) {
+  Pending p;
+  p.method = m.method;
+  p.progress_token = progress_token_of(m);
+  if (!p.progress_token.empty()) m_progress_owner[p.progress_token] = m.id;
+  auto [it, inserted] = m_pending.emplace(m.id, std::move(p));
+  (void)inserted;
+  arm_timer(it->first, it->second);
+}
+
+void Bridge::arm_timer(const std::string& id, Pending& p) {
+  if (m_options.timeout_ms <= 0) return;
+  if (!p.timer) p.timer = std::make_unique<asio::steady_timer>(m_io);
+  p.timer->expires_after(std::chrono::milliseconds(m_options.timeout_ms));
+  p.timer->async_wait([this, id](const std::error_code& ec) {
+    if (!ec) on_timeout(id);
+  });
+}
+
+void Bridge::forget(const std::string& id) {
+  auto it = m_pending.find(id);
+  if (it == m_pending.end()) return;
+  if (it->second.timer) it->second.timer->cancel();
+  if (!it->second.progress_token.empty()) m_progress_owner.erase(it->second.progress_token);
+  m_pending.erase(it);
+  maybe_finish_after_eof();
+}
+
+void Bridge::on_timeout(const std::string& id) {
+  auto it = m_pending.find(id);
+  if (it == m_pending.end()) return;
+  std::string method = it->second.method;
+  forget(id);
+  remote().abandon(id);
+  auto seconds = m_options.timeout_ms / 1000.0;
+  std::ostringstream msg;
+  msg << "claribi-bridge: no answer from the remote within " << seconds
+      << " s (--timeout); the request was cancelled";
+  CLARIBI_LOG(warn, "request " << id << " (" << method << ") timed out");
+  reply_error(id, jsonrpc::code::request_timeout, msg.str());
+  if (method != "initialize") {
+    auto cancel = jsonrpc::parse(
+        "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":" +
+        id + ",\"reason\":\"timed out in claribi-bridge\"}}");
+    if (cancel) remote().send(*cancel);
+  }
+}
+
+void Bridge::on_remote_message(jsonrpc::Message&& m) {
+  if (m.kind == jsonrpc::Kind::response) {
+    if (m_pending.count(m.id) == 0) {
+      CLARIBI_LOG(warn, "the remote answered request "
+                            << m.id
+                            << ", which is no longer pending (timed out or "
+                               "cancelled); the answer is not forwarded");
+      return;
+    }
+    forget(m.id);
+  } else if (m.kind == jsonrpc::Kind::notification && m.method == "notifications/progress") {
+    const auto* params = json::member(m.doc, "params");
+    const auto* token = params ? json::member(*params, "progressToken") : nullptr;
+    if (token != nullptr) {
+      auto owner = m_progress_owner.find(jsonrpc::id_text(*token));
+      if (owner != m_progress_owner.end()) {
+        auto p = m_pending.find(owner->second);
+        if (p != m_pending.end()) arm_timer(p->first, p->second);
+      }
+    }
+  }
+  m_out.write_line(std::move(m.raw));
+}
+
+void Bridge::on_remote_failure(const std::string& id, transport::RequestFailure&& f) {
+  if (m_pending.count(id) == 0) return;
+  forget(id);
+  m_out.write_line(jsonrpc::error_response(id, f.code, f.message, f.data_json));
+}
+
+void Bridge::on_eof() {
+  m_eof = true;
+  CLARIBI_LOG(debug, "stdin closed; " << m_pending.size() << " request(s) in flight");
+  if (m_pending.empty()) {
+    shutdown();
+    return;
+  }
+  m_grace.expires_after(std::chrono::milliseconds(k_eof_grace_ms));
+  m_grace.async_wait([this](const std::error_code& ec) {
+    if (!ec) shutdown();
+  });
+}
+
+void Bridge::maybe_finish_after_eof() {
+  if (m_eof && m_pending.empty() && !m_shutting_down) {
+    asio::post(m_io, [this] { shutdown(); });
+  }
+}
+
+void Bridge::shutdown() {
+  if (m_shutting_down) return;
+  m_shutting_down = true;
+  m_grace.cancel();
+  for (auto& [id, p] : m_pending) {
+    if (p.timer) p.timer->cancel();
+    reply_error(id, jsonrpc::code::remote_failed,
+                "claribi-bridge is exiting (stdin closed or a signal) before the remote answered");
+  }
+  m_pending.clear();
+  m_progress_owner.clear();
+  m_grace.expires_after(std::chrono::milliseconds(k_hard_deadline_ms));
+  m_grace.async_wait([this](const std::error_code& ec) {
+    if (!ec) finish();
+  });
+  if (m_remote) {
+    m_remote->shutdown(k_delete_budget_ms, [this] { finish(); });
+  } else {
+    finish();
+  }
+}
+
+void Bridge::finish() {
+  if (m_finished) return;
+  m_finished = true;
+  m_grace.cancel();
+  if (m_on_finished) m_on_finished();
+}
+
+}  // namespace claribi::daemon

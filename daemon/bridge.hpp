@@ -1,0 +1,72 @@
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "daemon/line_framer.hpp"
+#include "daemon/stdout_writer.hpp"
+#include "transport/http_worker.hpp"
+#include "transport/remote.hpp"
+
+namespace claribi::daemon {
+
+struct BridgeOptions {
+  transport::RemoteOptions remote;
+  long timeout_ms = 0;  ///< per request, restarted by progress; 0 = none
+};
+
+/// Routes MCP messages between the stdio client and the remote. Answers locally what the
+/// bridge must (parse errors, oversized input, server/discover, timeouts), keeps one JSON-RPC
+/// answer per client request, and starts nothing (no thread, no network) until the first
+/// message that needs the remote. Io thread only.
+class Bridge {
+ public:
+  Bridge(asio::io_context& io, StdoutWriter& out, BridgeOptions options,
+         std::function<void()> on_finished);
+  ~Bridge();
+
+  void on_line(std::string&& line);
+  void on_oversized(LineFramer::Oversized&& line, std::size_t limit);
+  /// Stdin closed: finish what is in flight (briefly), end the session, then finish.
+  void on_eof();
+  /// Ends the remote session (bounded) and calls `on_finished`. Idempotent.
+  void shutdown();
+
+ private:
+  struct Pending {
+    std::string method;
+    std::string progress_token;
+    std::unique_ptr<asio::steady_timer> timer;
+  };
+
+  transport::Remote& remote();
+  void on_remote_message(jsonrpc::Message&& m);
+  void on_remote_failure(const std::string& id, transport::RequestFailure&& f);
+  void track(const jsonrpc::Message& m);
+  void arm_timer(const std::string& id, Pending& p);
+  void on_timeout(const std::string& id);
+  void forget(const std::string& id);
+  void reply_error(const std::string& id, int code, const std::string& message);
+  void maybe_finish_after_eof();
+  void finish();
+
+  asio::io_context& m_io;
+  StdoutWriter& m_out;
+  BridgeOptions m_options;
+  std::function<void()> m_on_finished;
+  std::unique_ptr<transport::HttpWorker> m_http;
+  std::unique_ptr<transport::Remote> m_remote;
+  std::unordered_map<std::string, Pending> m_pending;             ///< client requests by id
+  std::unordered_map<std::string, std::string> m_progress_owner;  ///< progress token → id
+  bool m_eof = false;
+  bool m_shutting_down = false;
+  bool m_finished = false;
+  asio::steady_timer m_grace;
+};
+
+}  // namespace claribi::daemon

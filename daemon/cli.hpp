@@ -1,0 +1,30 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "daemon/bridge.hpp"
+#include "util/result.hpp"
+
+namespace claribi::daemon {
+
+/// What the command line asked for, checked and resolved (headers expanded, URL parsed).
+struct Invocation {
+  enum class Command { run, tools, call };
+  Command command = Command::run;
+  BridgeOptions bridge;
+  std::size_t max_message_bytes = std::size_t{64} << 20;
+  bool json_output = false;
+  std::string tool;
+  std::string tool_arguments = "{}";
+};
+
+/// Parses argv and configures logging. When it returns no invocation, the process should
+/// exit with `exit_code` after writing `printed` (help or version text) to stdout and the
+/// error, if any, to stderr.
+Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std::string& printed);
+
+/// The default remote.
+inline constexpr const char* k_default_url = "https://claribi.com/mcp/v1/";
+
+}  // namespace claribi::daemon

@@ -1,0 +1,94 @@
+#include "daemon/run.hpp"
+
+#include "daemon/bridge.hpp"
+#include "daemon/line_framer.hpp"
+#include "util/log.hpp"
+
+#include <asio/executor_work_guard.hpp>
+#include <asio/post.hpp>
+#include <asio/signal_set.hpp>
+
+#include <unistd.h>
+#include <cerrno>
+#include <csignal>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace claribi::daemon {
+namespace {
+
+/// Lets the detached stdin thread post to the io context only while it exists.
+struct Inbox {
+  std::mutex mutex;
+  bool open = true;
+  asio::io_context* io = nullptr;
+  Bridge* bridge = nullptr;
+
+  template <class F>
+  void post(F&& f) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (open) asio::post(*io, std::forward<F>(f));
+  }
+  void close() {
+    std::lock_guard<std::mutex> lock(mutex);
+    open = false;
+  }
+};
+
+/// Stdin is read by a plain blocking thread: Asio cannot read stdin asynchronously on
+/// Windows, and a blocking read costs nothing here.
+void start_stdin_reader(std::shared_ptr<Inbox> inbox, std::size_t max_message) {
+  std::thread([inbox, max_message] {
+    Bridge* bridge = inbox->bridge;
+    LineFramer framer(
+        LineFramer::Sink{[&](std::string&& line) {
+                           inbox->post([bridge, line = std::move(line)]() mutable {
+                             bridge->on_line(std::move(line));
+                           });
+                         },
+                         [&](LineFramer::Oversized&& o) {
+                           inbox->post([bridge, o = std::move(o), max_message]() mutable {
+                             bridge->on_oversized(std::move(o), max_message);
+                           });
+                         }},
+        max_message);
+    std::vector<char> buf(256 * 1024);
+    for (;;) {
+      ssize_t n = ::read(0, buf.data(), buf.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      framer.feed(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+    }
+    framer.finish();
+    inbox->post([bridge] { bridge->on_eof(); });
+  }).detach();
+}
+
+}  // namespace
+
+int run_bridge(const Invocation& invocation, StdoutWriter& out) {
+  std::signal(SIGPIPE, SIG_IGN);
+  asio::io_context io;
+  auto work = asio::make_work_guard(io);
+  Bridge bridge(io, out, invocation.bridge, [&] {
+    work.reset();
+    io.stop();
+  });
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const std::error_code& ec, int sig) {
+    if (ec) return;
+    CLARIBI_LOG(info, "signal " << sig << ": ending the session");
+    bridge.shutdown();
+  });
+  auto inbox = std::make_shared<Inbox>();
+  inbox->io = &io;
+  inbox->bridge = &bridge;
+  start_stdin_reader(inbox, invocation.max_message_bytes);
+  io.run();
+  inbox->close();
+  return 0;
+}
+
+}  // namespace claribi::daemon

@@ -1,0 +1,94 @@
+#include "util/jsonrpc.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace claribi;
+using jsonrpc::Kind;
+
+TEST_CASE("messages are classified by the members present") {
+  auto r = jsonrpc::parse(R"({"jsonrpc":"2.0","id":1,"method":"tools/list"})");
+  REQUIRE(r);
+  CHECK(r->kind == Kind::request);
+  CHECK(r->id == "1");
+  CHECK(r->method == "tools/list");
+
+  auto n = jsonrpc::parse(R"({"jsonrpc":"2.0","method":"notifications/initialized"})");
+  REQUIRE(n);
+  CHECK(n->kind == Kind::notification);
+  CHECK(n->id.empty());
+
+  auto s = jsonrpc::parse(R"({"jsonrpc":"2.0","id":"abc","result":{}})");
+  REQUIRE(s);
+  CHECK(s->kind == Kind::response);
+  CHECK(s->id == "\"abc\"");
+
+  auto e = jsonrpc::parse(R"({"jsonrpc":"2.0","id":7,"error":{"code":-1,"message":"x"}})");
+  REQUIRE(e);
+  CHECK(e->kind == Kind::response);
+}
+
+TEST_CASE("string and number ids stay distinct and large ids keep their digits") {
+  auto a = jsonrpc::parse(R"({"jsonrpc":"2.0","id":"1","method":"ping"})");
+  auto b = jsonrpc::parse(R"({"jsonrpc":"2.0","id":1,"method":"ping"})");
+  auto c = jsonrpc::parse(R"({"jsonrpc":"2.0","id":18446744073709551615,"method":"ping"})");
+  REQUIRE(a);
+  REQUIRE(b);
+  REQUIRE(c);
+  CHECK(a->id != b->id);
+  CHECK(c->id == "18446744073709551615");
+}
+
+TEST_CASE("invalid input is reported with the right code and id") {
+  auto garbage = jsonrpc::parse("{not json");
+  REQUIRE_FALSE(garbage);
+  CHECK(garbage.error().code == jsonrpc::code::parse_error);
+  CHECK(garbage.error().id.empty());
+
+  auto no_version = jsonrpc::parse(R"({"id":3,"method":"ping"})");
+  REQUIRE_FALSE(no_version);
+  CHECK(no_version.error().code == jsonrpc::code::invalid_request);
+  CHECK(no_version.error().id == "3");
+
+  CHECK_FALSE(jsonrpc::parse("[1,2]"));
+  CHECK_FALSE(jsonrpc::parse(R"({"jsonrpc":"2.0","id":null,"method":"x"})"));
+  CHECK_FALSE(jsonrpc::parse(R"({"jsonrpc":"2.0","id":1.5,"method":"x"})"));
+  CHECK_FALSE(jsonrpc::parse(R"({"jsonrpc":"2.0","id":1})"));
+  CHECK_FALSE(jsonrpc::parse(R"({"jsonrpc":"2.0","id":1,"result":1,"error":{}})"));
+}
+
+TEST_CASE("a multi-line JSON body becomes one line with its bytes otherwise kept") {
+  auto r = jsonrpc::parse(
+      "{\r\n  \"jsonrpc\": \"2.0\",\n  \"id\": 1,\n  \"result\": {\"t\": \"a\\nb\"}\n}");
+  REQUIRE(r);
+  CHECK(r->raw.find('\n') == std::string::npos);
+  CHECK(r->raw.find('\r') == std::string::npos);
+  CHECK(r->raw.find("\"a\\nb\"") != std::string::npos);
+}
+
+TEST_CASE("batches are split into messages") {
+  auto r = jsonrpc::parse_body(
+      R"([{"jsonrpc":"2.0","id":1,"result":{}},{"jsonrpc":"2.0","method":"n"}])");
+  REQUIRE(r);
+  REQUIRE(r->size() == 2);
+  CHECK((*r)[0].kind == Kind::response);
+  CHECK((*r)[1].kind == Kind::notification);
+}
+
+TEST_CASE("error responses are valid JSON-RPC") {
+  auto text = jsonrpc::error_response("", -32700, "Parse error: \"x\"");
+  auto r = jsonrpc::parse(text);
+  REQUIRE(r);
+  CHECK(r->kind == Kind::response);
+  CHECK(json::member(r->doc, "id")->IsNull());
+  auto with_data = jsonrpc::parse(jsonrpc::error_response("\"a\"", -32000, "m", R"({"k":1})"));
+  REQUIRE(with_data);
+  CHECK(with_data->id == "\"a\"");
+}
+
+TEST_CASE("the id of a truncated message is found at the top level only") {
+  CHECK(jsonrpc::find_id(R"({"jsonrpc":"2.0","id":5,"params":{"x":")", "") == "5");
+  CHECK(jsonrpc::find_id(R"({"params":{"id":9,"data":")", R"(aaaa"},"id":"req-1"})") ==
+        "\"req-1\"");
+  CHECK(jsonrpc::find_id(R"({"method":"id","params":{"id":9,"x":")", "aaaa\"}}") == std::nullopt);
+  CHECK(jsonrpc::find_id(R"({"s":"\"id\":4","id":-3,)", "") == "-3");
+}

@@ -1,0 +1,269 @@
+#include "transport/http_worker.hpp"
+
+#include "util/log.hpp"
+
+#include <curl/curl.h>
+#include <asio/post.hpp>
+
+#include <algorithm>
+#include <cctype>
+
+namespace claribi::transport {
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())) != 0) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())) != 0) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+struct GlobalInit {
+  GlobalInit() { curl_global_init(CURL_GLOBAL_DEFAULT); }
+};
+
+}  // namespace
+
+std::string HttpHead::header(std::string_view name) const {
+  auto want = lower(name);
+  for (const auto& h : headers) {
+    if (lower(h.name) == want) return h.value;
+  }
+  return {};
+}
+
+struct HttpWorker::Transfer {
+  TransferId id = 0;
+  CURL* easy = nullptr;
+  curl_slist* header_list = nullptr;
+  HttpRequest request;
+  HttpHandlers handlers;
+  std::shared_ptr<bool> alive;
+  HttpWorker* worker = nullptr;
+  HttpHead head;
+  bool head_sent = false;
+  std::string body;
+  bool too_large = false;
+  std::unique_ptr<SseParser> sse;
+  char error[CURL_ERROR_SIZE] = {};
+
+  ~Transfer() {
+    if (easy != nullptr) curl_easy_cleanup(easy);
+    if (header_list != nullptr) curl_slist_free_all(header_list);
+  }
+};
+
+HttpWorker::HttpWorker(asio::io_context& io) : m_io(io) {
+  static GlobalInit init;
+  m_multi = curl_multi_init();
+  m_thread = std::thread([this] { run(); });
+}
+
+HttpWorker::~HttpWorker() {
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_stop = true;
+  }
+  curl_multi_wakeup(static_cast<CURLM*>(m_multi));
+  m_thread.join();
+  curl_multi_cleanup(static_cast<CURLM*>(m_multi));
+}
+
+HttpWorker::TransferId HttpWorker::start(HttpRequest request, HttpHandlers handlers) {
+  auto t = std::make_unique<Transfer>();
+  t->id = m_next_id++;
+  t->request = std::move(request);
+  t->handlers = std::move(handlers);
+  t->alive = std::make_shared<bool>(true);
+  t->worker = this;
+  m_alive.emplace(t->id, t->alive);
+
+  CURL* e = curl_easy_init();
+  t->easy = e;
+  const auto& r = t->request;
+  curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, r.allow_http_redirects ? "http,https" : "https");
+  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
+  curl_easy_setopt(e, CURLOPT_POSTREDIR, static_cast<long>(CURL_REDIR_POST_ALL));
+  curl_easy_setopt(e, CURLOPT_USERAGENT, "claribi-bridge/" CLARIBI_VERSION);
+  curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+  curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 128L * 1024L);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, r.connect_timeout_ms);
+  if (r.timeout_ms > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, r.timeout_ms);
+  if (!r.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, r.ca_file.c_str());
+  if (r.method == "POST") {
+    curl_easy_setopt(e, CURLOPT_POST, 1L);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.data());
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+  } else if (r.method != "GET") {
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method.c_str());
+  }
+  for (const auto& h : r.headers) t->header_list = curl_slist_append(t->header_list, h.c_str());
+  // libcurl adds "Expect: 100-continue" to large POSTs, costing a round trip.
+  t->header_list = curl_slist_append(t->header_list, "Expect:");
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->header_list);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &HttpWorker::on_write);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &HttpWorker::on_header);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
+  curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
+
+  auto id = t->id;
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_to_add.push_back(std::move(t));
+  }
+  curl_multi_wakeup(static_cast<CURLM*>(m_multi));
+  return id;
+}
+
+void HttpWorker::cancel(TransferId id) {
+  auto it = m_alive.find(id);
+  if (it == m_alive.end()) return;
+  *it->second = false;
+  m_alive.erase(it);
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_to_cancel.push_back(id);
+  }
+  curl_multi_wakeup(static_cast<CURLM*>(m_multi));
+}
+
+std::size_t HttpWorker::on_header(char* data, std::size_t size, std::size_t n, void* self) {
+  auto* t = static_cast<Transfer*>(self);
+  std::string_view line(data, size * n);
+  if (line.rfind("HTTP/", 0) == 0) {
+    t->head.headers.clear();  // a new response (after a redirect or 100-continue)
+    return size * n;
+  }
+  auto colon = line.find(':');
+  if (colon != std::string_view::npos) {
+    t->head.headers.push_back(Header{std::string(trim(line.substr(0, colon))),
+                                     std::string(trim(line.substr(colon + 1)))});
+  }
+  return size * n;
+}
+
+void HttpWorker::deliver_head(Transfer& t) {
+  if (t.head_sent) return;
+  t.head_sent = true;
+  curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &t.head.status);
+  std::string ct = lower(t.head.header("content-type"));
+  t.head.content_type = std::string(trim(ct.substr(0, ct.find(';'))));
+  if (t.head.is_event_stream() && t.head.status / 100 == 2) {
+    auto alive = t.alive;
+    auto on_event = t.handlers.on_event;
+    auto on_retry = t.handlers.on_retry;
+    auto* io = &m_io;
+    t.sse = std::make_unique<SseParser>(
+        SseParser::Sink{[alive, on_event, io](SseEvent&& ev) {
+                          asio::post(*io, [alive, on_event, ev = std::move(ev)]() mutable {
+                            if (*alive && on_event) on_event(std::move(ev));
+                          });
+                        },
+                        [alive, on_retry, io](long ms) {
+                          asio::post(*io, [alive, on_retry, ms] {
+                            if (*alive && on_retry) on_retry(ms);
+                          });
+                        }},
+        t.request.max_body);
+  }
+  asio::post(m_io, [alive = t.alive, fn = t.handlers.on_head, head = t.head] {
+    if (*alive && fn) fn(head);
+  });
+}
+
+std::size_t HttpWorker::on_write(char* data, std::size_t size, std::size_t n, void* self) {
+  auto* t = static_cast<Transfer*>(self);
+  std::size_t len = size * n;
+  t->worker->deliver_head(*t);
+  if (t->sse) {
+    if (!t->sse->feed(std::string_view(data, len))) {
+      t->too_large = true;
+      return 0;  // aborts the transfer with CURLE_WRITE_ERROR
+    }
+    return len;
+  }
+  if (t->body.size() + len > t->request.max_body) {
+    t->too_large = true;
+    return 0;
+  }
+  t->body.append(data, len);
+  return len;
+}
+
+void HttpWorker::finish(Transfer& t, int curl_code) {
+  deliver_head(t);
+  HttpDone done;
+  done.ok = curl_code == CURLE_OK;
+  done.too_large = t.too_large;
+  if (!done.ok) {
+    done.error = t.error[0] != '\0'
+                     ? std::string(t.error)
+                     : std::string(curl_easy_strerror(static_cast<CURLcode>(curl_code)));
+  }
+  done.body = std::move(t.body);
+  asio::post(m_io, [alive = t.alive, fn = t.handlers.on_done, id = t.id, this,
+                    done = std::move(done)]() mutable {
+    if (!*alive) return;
+    m_alive.erase(id);
+    if (fn) fn(std::move(done));
+  });
+}
+
+void HttpWorker::run() {
+  auto* multi = static_cast<CURLM*>(m_multi);
+  std::unordered_map<TransferId, std::unique_ptr<Transfer>> live;
+  for (;;) {
+    std::vector<std::unique_ptr<Transfer>> to_add;
+    std::vector<TransferId> to_cancel;
+    {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      if (m_stop) break;
+      to_add.swap(m_to_add);
+      to_cancel.swap(m_to_cancel);
+    }
+    for (auto& t : to_add) {
+      curl_multi_add_handle(multi, t->easy);
+      live.emplace(t->id, std::move(t));
+    }
+    for (auto id : to_cancel) {
+      auto it = live.find(id);
+      if (it == live.end()) continue;
+      curl_multi_remove_handle(multi, it->second->easy);
+      live.erase(it);
+    }
+    int running = 0;
+    curl_multi_perform(multi, &running);
+    int queued = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      Transfer* raw = nullptr;
+      curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &raw);
+      auto code = msg->data.result;
+      curl_multi_remove_handle(multi, msg->easy_handle);
+      auto it = live.find(raw->id);
+      finish(*raw, code);
+      live.erase(it);
+    }
+    curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+  }
+  for (auto& [id, t] : live) curl_multi_remove_handle(multi, t->easy);
+}
+
+}  // namespace claribi::transport

@@ -1,0 +1,96 @@
+#pragma once
+
+#include <asio/io_context.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "transport/sse_parser.hpp"
+#include "util/headers.hpp"
+
+namespace claribi::transport {
+
+struct HttpRequest {
+  std::string method = "POST";  ///< GET, POST or DELETE
+  std::string url;
+  std::vector<std::string> headers;  ///< "Name: value" lines
+  std::string body;
+  long timeout_ms = 0;  ///< whole transfer; 0 means none (streams)
+  long connect_timeout_ms = 10000;
+  std::size_t max_body = std::size_t{64} << 20;  ///< a JSON body, or one SSE event
+  std::string ca_file;
+  bool allow_http_redirects = false;
+};
+
+/// Status line and headers of the final response.
+struct HttpHead {
+  long status = 0;
+  std::string content_type;  ///< lower-cased media type without parameters
+  std::vector<Header> headers;
+
+  /// Case-insensitive lookup; empty when absent.
+  std::string header(std::string_view name) const;
+  bool is_event_stream() const { return content_type == "text/event-stream"; }
+};
+
+struct HttpDone {
+  bool ok = true;          ///< false: the transfer failed (connect, TLS, timeout, cut off...)
+  bool too_large = false;  ///< a body or event passed `max_body`
+  std::string error;       ///< libcurl's message when !ok
+  std::string body;        ///< the whole body, for responses that are not event streams
+};
+
+/// Callbacks, all run on the io thread in the order the data arrived.
+struct HttpHandlers {
+  std::function<void(const HttpHead&)> on_head;  ///< once, before any event or done
+  std::function<void(SseEvent&&)> on_event;      ///< text/event-stream responses only
+  std::function<void(long)> on_retry;            ///< an SSE retry field, milliseconds
+  std::function<void(HttpDone&&)> on_done;       ///< last call
+};
+
+/// Drives every HTTP transfer of the process on one thread with a libcurl multi handle
+/// (`curl_multi_poll`, woken by `curl_multi_wakeup`), so any number of requests and
+/// streams proceed at once without blocking the io thread.
+class HttpWorker {
+ public:
+  using TransferId = std::uint64_t;
+
+  explicit HttpWorker(asio::io_context& io);
+  ~HttpWorker();
+  HttpWorker(const HttpWorker&) = delete;
+  HttpWorker& operator=(const HttpWorker&) = delete;
+
+  /// Io thread. Starts a transfer; handlers are posted to the io context.
+  TransferId start(HttpRequest request, HttpHandlers handlers);
+
+  /// Io thread. Drops a transfer; none of its handlers runs after this returns.
+  void cancel(TransferId id);
+
+ private:
+  struct Transfer;
+  void run();
+  void finish(Transfer& t, int curl_code);
+  static std::size_t on_write(char* data, std::size_t size, std::size_t n, void* self);
+  static std::size_t on_header(char* data, std::size_t size, std::size_t n, void* self);
+  void deliver_head(Transfer& t);
+
+  asio::io_context& m_io;
+  void* m_multi;  // CURLM*, kept opaque so users need not include curl.h
+  std::thread m_thread;
+  std::mutex m_mutex;
+  std::vector<std::unique_ptr<Transfer>> m_to_add;
+  std::vector<TransferId> m_to_cancel;
+  bool m_stop = false;
+  std::atomic<TransferId> m_next_id{1};
+  // Io thread only: live flags consulted before running a posted handler.
+  std::unordered_map<TransferId, std::shared_ptr<bool>> m_alive;
+};
+
+}  // namespace claribi::transport

@@ -1,0 +1,655 @@
+#include "transport/remote.hpp"
+
+#include "util/log.hpp"
+
+#include <asio/post.hpp>
+
+#include <algorithm>
+#include <chrono>
+
+namespace claribi::transport {
+namespace {
+
+constexpr int k_max_resumes = 5;
+constexpr long k_default_reconnect_ms = 500;
+constexpr long k_max_backoff_ms = 30000;
+constexpr std::string_view k_accept_both = "application/json, text/event-stream";
+
+std::string snippet(std::string_view body) {
+  std::string s(body.substr(0, 300));
+  jsonrpc::flatten(s);
+  return log::redact(s);
+}
+
+}  // namespace
+
+struct Remote::Outgoing {
+  jsonrpc::Kind kind = jsonrpc::Kind::notification;
+  std::string method;
+  std::string id;
+  std::string raw;
+  bool internal = false;  ///< the bridge's own message (session replay), never shown to the client
+  int generation = 0;
+  bool sent_with_session = false;
+  int session_retries = 0;
+  int resumes = 0;
+  bool answered = false;
+  HttpWorker::TransferId transfer = 0;
+  /// Internal requests: the answer (or failure) goes here instead of to the client.
+  std::function<void(Result<jsonrpc::Message>)> on_answer;
+  /// Internal notifications: called once the remote accepted it.
+  std::function<void()> on_accepted;
+};
+
+struct Remote::Stream {
+  std::string last_event_id;
+  long retry_ms = -1;
+  int failures = 0;
+  int invalid_events = 0;
+  std::string last_invalid;
+  HttpWorker::TransferId transfer = 0;
+};
+
+Remote::Remote(asio::io_context& io, HttpWorker& http, RemoteOptions options, RemoteEvents events)
+    : m_io(io),
+      m_http(http),
+      m_options(std::move(options)),
+      m_events(std::move(events)),
+      m_get_timer(io) {
+  for (const auto& h : m_options.headers) m_static_headers.push_back(h.name + ": " + h.value);
+  if (m_options.transport == TransportKind::streamable_http) m_mode = Mode::streamable;
+}
+
+Remote::~Remote() = default;
+
+long Remote::next_backoff(int failures) const {
+  long ms = k_default_reconnect_ms << std::min(failures, 6);
+  return std::min(ms, k_max_backoff_ms);
+}
+
+std::vector<std::string> Remote::request_headers(bool json_body, const std::string& accept) const {
+  std::vector<std::string> h = m_static_headers;
+  h.push_back("Accept: " + accept);
+  if (json_body) h.emplace_back("Content-Type: application/json");
+  return h;
+}
+
+HttpRequest Remote::make_request(std::string method, const std::string& url) const {
+  HttpRequest r;
+  r.method = std::move(method);
+  r.url = url;
+  r.max_body = m_options.max_message_bytes;
+  r.ca_file = m_options.ca_file;
+  r.connect_timeout_ms = m_options.connect_timeout_ms;
+  r.allow_http_redirects = m_options.allow_http || m_options.url.is_loopback();
+  return r;
+}
+
+void Remote::send(const jsonrpc::Message& message) {
+  auto o = std::make_shared<Outgoing>();
+  o->kind = message.kind;
+  o->method = message.method;
+  o->id = message.id;
+  o->raw = message.raw;
+  if (o->kind == jsonrpc::Kind::request && o->method == "initialize") {
+    m_initialize_raw = message.raw;
+  } else if (o->method == "notifications/initialized") {
+    m_initialized_raw = message.raw;
+  }
+  post(std::move(o));
+}
+
+void Remote::abandon(const std::string& id) {
+  auto it = m_in_flight.find(id);
+  if (it == m_in_flight.end()) return;
+  auto o = it->second;
+  m_in_flight.erase(it);
+  o->answered = true;
+  if (o->transfer != 0) m_http.cancel(o->transfer);
+}
+
+void Remote::post(std::shared_ptr<Outgoing> o) {
+  if (m_closing) return;
+  if (m_reinitializing && !o->internal) {
+    m_deferred.push_back(std::move(o));
+    return;
+  }
+  if (o->kind == jsonrpc::Kind::request) {
+    (o->internal ? m_internal : m_in_flight)[o->id] = o;
+  }
+  if (m_mode == Mode::legacy) {
+    legacy_post(std::move(o));
+    return;
+  }
+  auto req = make_request("POST", m_options.url.text);
+  req.headers = request_headers(true, std::string(k_accept_both));
+  bool is_initialize = o->method == "initialize";
+  if (!m_session_id.empty() && !is_initialize) {
+    req.headers.push_back("Mcp-Session-Id: " + m_session_id);
+  }
+  if (!m_protocol_version.empty() && !is_initialize) {
+    req.headers.push_back("MCP-Protocol-Version: " + m_protocol_version);
+  }
+  req.body = o->raw;
+  o->generation = m_generation;
+  o->sent_with_session = !m_session_id.empty() && !is_initialize;
+
+  auto stream = std::make_shared<Stream>();
+  auto head = std::make_shared<HttpHead>();
+  HttpHandlers h;
+  h.on_head = [this, o, head](const HttpHead& got) {
+    *head = got;
+    if (o->method == "initialize" && got.status / 100 == 2) {
+      auto sid = got.header("mcp-session-id");
+      if (!sid.empty()) m_session_id = sid;
+    }
+  };
+  h.on_event = [this, o, stream](SseEvent&& ev) {
+    stream->last_event_id = ev.id;
+    if (ev.type == "message") deliver_text(std::move(ev.data), nullptr, stream);
+  };
+  h.on_retry = [stream](long ms) { stream->retry_ms = ms; };
+  h.on_done = [this, o, head, stream](HttpDone&& done) {
+    finish_post(o, *head, std::move(done), stream);
+  };
+  CLARIBI_LOG(debug, "POST " << display_url(m_options.url) << " "
+                             << (o->method.empty() ? "response " + o->id : o->method));
+  o->transfer = m_http.start(std::move(req), std::move(h));
+  stream->transfer = o->transfer;
+}
+
+void Remote::finish_post(const std::shared_ptr<Outgoing>& o, const HttpHead& head, HttpDone&& done,
+                         const std::shared_ptr<Stream>& stream) {
+  if (m_closing) return;
+  const long status = head.status;
+  const bool is_request = o->kind == jsonrpc::Kind::request;
+  if (!done.ok && status == 0) {
+    fail(o, "cannot reach " + display_url(m_options.url) + ": " + done.error +
+                ". Check the URL, the network and proxy settings (or --ca-file for TLS "
+                "errors); the next request tries again.");
+    return;
+  }
+  if (done.too_large) {
+    fail(o,
+         "the remote's answer is larger than the limit of " +
+             std::to_string(m_options.max_message_bytes >> 20) + " MiB (--max-message-mb)",
+         status);
+    return;
+  }
+  if (status == 404 && o->sent_with_session) {
+    on_session_lost(o);
+    return;
+  }
+  if (o->method == "initialize" && !o->internal && m_mode == Mode::unknown &&
+      m_options.transport == TransportKind::auto_detect &&
+      (status == 400 || status == 404 || status == 405)) {
+    switch_to_legacy(o);
+    return;
+  }
+  if (status / 100 == 2) {
+    if (!is_request && o->on_accepted) o->on_accepted();
+    if (o->method == "notifications/initialized" && m_mode == Mode::streamable) {
+      open_get_stream();
+    }
+    if (head.is_event_stream()) {
+      if (is_request && !o->answered) {
+        if (!stream->last_event_id.empty() && o->resumes < k_max_resumes) {
+          resume(o, stream);
+          return;
+        }
+        std::string why = "the remote closed the event stream before answering";
+        if (!done.ok) why += " (" + done.error + ")";
+        if (stream->invalid_events > 0) {
+          why += "; it sent " + std::to_string(stream->invalid_events) +
+                 " event(s) that are not JSON-RPC: " + stream->last_invalid;
+        }
+        fail(o, why, status);
+      }
+      return;
+    }
+    if (done.body.empty()) {
+      if (is_request && !o->answered) {
+        fail(o,
+             "the remote accepted the request (HTTP " + std::to_string(status) +
+                 ") but sent no answer",
+             status);
+      }
+      return;
+    }
+    if (head.content_type == "application/json") {
+      deliver_text(std::move(done.body), o, nullptr);
+      if (is_request && !o->answered) {
+        fail(o, "the remote's JSON answer holds no response to this request", status);
+      }
+      return;
+    }
+    fail(o,
+         "the remote answered with Content-Type '" + head.content_type +
+             "'; expected application/json or text/event-stream",
+         status, snippet(done.body));
+    return;
+  }
+  // An error status. The remote may still have explained itself as a JSON-RPC error.
+  if (is_request && head.content_type == "application/json" && !done.body.empty()) {
+    auto parsed = jsonrpc::parse_body(done.body);
+    if (parsed && parsed->size() == 1 && parsed->front().kind == jsonrpc::Kind::response &&
+        parsed->front().id == o->id) {
+      deliver(std::move(parsed->front()), nullptr);
+      return;
+    }
+  }
+  std::string hint;
+  if (status == 401 || status == 403) {
+    hint =
+        ": the remote refused the credentials. Set CLARIBI_API_KEY or pass --header "
+        "'Authorization: Bearer ...'";
+    auto challenge = head.header("www-authenticate");
+    if (!challenge.empty()) hint += " (WWW-Authenticate: " + log::redact(challenge) + ")";
+  } else if (status >= 500) {
+    hint = ": the remote failed; try again later";
+  }
+  fail(o, "HTTP " + std::to_string(status) + " from " + display_url(m_options.url) + hint, status,
+       snippet(done.body));
+}
+
+void Remote::resume(const std::shared_ptr<Outgoing>& o, std::shared_ptr<Stream> stream) {
+  ++o->resumes;
+  long delay = stream->retry_ms >= 0 ? stream->retry_ms : next_backoff(o->resumes - 1);
+  CLARIBI_LOG(info, "event stream for request " << o->id << " ended before its answer; resuming in "
+                                                << delay << " ms from event "
+                                                << stream->last_event_id);
+  auto timer = std::make_shared<asio::steady_timer>(m_io, std::chrono::milliseconds(delay));
+  timer->async_wait([this, o, stream, timer](const std::error_code& ec) {
+    if (ec || m_closing || o->answered) return;
+    auto req = make_request("GET", m_options.url.text);
+    req.headers = request_headers(false, "text/event-stream");
+    if (!m_session_id.empty()) req.headers.push_back("Mcp-Session-Id: " + m_session_id);
+    if (!m_protocol_version.empty()) {
+      req.headers.push_back("MCP-Protocol-Version: " + m_protocol_version);
+    }
+    req.headers.push_back("Last-Event-ID: " + stream->last_event_id);
+    auto head = std::make_shared<HttpHead>();
+    HttpHandlers h;
+    h.on_head = [head](const HttpHead& got) { *head = got; };
+    h.on_event = [this, stream](SseEvent&& ev) {
+      stream->last_event_id = ev.id;
+      if (ev.type == "message") deliver_text(std::move(ev.data), nullptr, stream);
+    };
+    h.on_retry = [stream](long ms) { stream->retry_ms = ms; };
+    h.on_done = [this, o, head, stream](HttpDone&& done) {
+      if (m_closing || o->answered) return;
+      if (head->status == 404 && o->sent_with_session) {
+        on_session_lost(o);
+        return;
+      }
+      if (head->status / 100 == 2 && head->is_event_stream() && o->resumes < k_max_resumes) {
+        resume(o, stream);
+        return;
+      }
+      std::string why = done.ok ? "HTTP " + std::to_string(head->status) : done.error;
+      fail(o, "the event stream was cut before the answer and resuming it failed (" + why + ")",
+           head->status);
+    };
+    o->transfer = m_http.start(std::move(req), std::move(h));
+  });
+}
+
+void Remote::fail(const std::shared_ptr<Outgoing>& o, std::string message, long status,
+                  std::string detail) {
+  if (o->kind != jsonrpc::Kind::request) {
+    CLARIBI_LOG(warn, "could not deliver " << (o->method.empty() ? "a response" : o->method)
+                                           << " to the remote: " << message);
+    if (o->internal && o->method == "notifications/initialized") reinitialize_failed(message);
+    return;
+  }
+  if (o->answered) return;
+  o->answered = true;
+  auto& table = o->internal ? m_internal : m_in_flight;
+  if (auto it = table.find(o->id); it != table.end() && it->second == o) table.erase(it);
+  if (o->on_answer) {
+    o->on_answer(claribi::fail(message));
+    return;
+  }
+  std::string data = "{\"url\":" + json::quote(display_url(m_options.url));
+  if (status != 0) data += ",\"httpStatus\":" + std::to_string(status);
+  if (!detail.empty()) data += ",\"body\":" + json::quote(detail);
+  data += "}";
+  CLARIBI_LOG(warn, "request " << o->id << " (" << o->method << ") failed: " << message);
+  m_events.on_request_failed(
+      o->id, RequestFailure{jsonrpc::code::remote_failed, "claribi-bridge: " + message, data});
+}
+
+void Remote::deliver_text(std::string text, const std::shared_ptr<Outgoing>& origin,
+                          const std::shared_ptr<Stream>& stream) {
+  // An event with an id and empty data only primes resumption (2025-11-25); no message.
+  if (!origin && text.find_first_not_of(" \t\r\n") == std::string::npos) return;
+  auto parsed = jsonrpc::parse_body(std::move(text));
+  if (!parsed) {
+    std::string why =
+        "the remote sent something that is not a JSON-RPC message (" + parsed.error().message + ")";
+    if (origin) {
+      fail(origin, why);
+    } else {
+      CLARIBI_LOG(warn, why);
+      if (stream) {
+        ++stream->invalid_events;
+        stream->last_invalid = parsed.error().message;
+      }
+    }
+    return;
+  }
+  for (auto& m : *parsed) deliver(std::move(m), stream);
+}
+
+void Remote::deliver(jsonrpc::Message&& m, const std::shared_ptr<Stream>& /*stream*/) {
+  if (m.kind == jsonrpc::Kind::response) {
+    if (auto it = m_internal.find(m.id); it != m_internal.end()) {
+      auto o = it->second;
+      m_internal.erase(it);
+      o->answered = true;
+      if (o->on_answer) o->on_answer(std::move(m));
+      return;
+    }
+    if (auto it = m_in_flight.find(m.id); it != m_in_flight.end()) {
+      auto o = it->second;
+      m_in_flight.erase(it);
+      o->answered = true;
+      if (o->method == "initialize") capture_initialize_result(m);
+    }
+  }
+  m_events.on_message(std::move(m));
+}
+
+void Remote::capture_initialize_result(const jsonrpc::Message& m) {
+  const auto* result = json::member(m.doc, "result");
+  auto version = json::string_or_empty(result ? json::member(*result, "protocolVersion") : nullptr);
+  if (!version.empty()) m_protocol_version = std::string(version);
+  if (m_mode == Mode::unknown) m_mode = Mode::streamable;
+}
+
+void Remote::on_session_lost(std::shared_ptr<Outgoing> o) {
+  if (o->session_retries >= 1) {
+    fail(o, "the remote ended the session again right after the bridge opened a new one", 404);
+    return;
+  }
+  ++o->session_retries;
+  o->answered = false;
+  if (o->generation < m_generation && !m_reinitializing) {
+    post(std::move(o));
+    return;
+  }
+  m_deferred.push_back(std::move(o));
+  if (!m_reinitializing) start_reinitialize();
+}
+
+void Remote::start_reinitialize() {
+  if (m_initialize_raw.empty()) {
+    reinitialize_failed("the client has not sent initialize yet");
+    return;
+  }
+  CLARIBI_LOG(info,
+              "the remote no longer knows session; opening a new session and replaying the "
+              "client's initialize");
+  m_reinitializing = true;
+  m_session_id.clear();
+  if (m_get) {
+    m_http.cancel(m_get->transfer);
+    m_get_timer.cancel();
+  }
+  if (m_mode == Mode::legacy) {
+    m_legacy_endpoint.clear();
+    open_legacy_stream();  // the endpoint event sends the replayed initialize
+    return;
+  }
+  m_get.reset();
+  send_replayed_initialize();
+}
+
+void Remote::send_replayed_initialize() {
+  json::Document doc;
+  doc.Parse(m_initialize_raw.data(), m_initialize_raw.size());
+  auto id = "claribi-bridge-session-" + std::to_string(++m_internal_counter);
+  doc["id"].SetString(id.data(), static_cast<rapidjson::SizeType>(id.size()), doc.GetAllocator());
+  auto o = std::make_shared<Outgoing>();
+  o->kind = jsonrpc::Kind::request;
+  o->method = "initialize";
+  o->id = json::quote(id);
+  o->raw = json::to_string(doc);
+  o->internal = true;
+  o->on_answer = [this](Result<jsonrpc::Message> answer) {
+    if (!answer) {
+      reinitialize_failed(answer.error().message);
+      return;
+    }
+    if (const auto* err = json::member(answer->doc, "error")) {
+      reinitialize_failed("the remote refused initialize: " + json::to_string(*err));
+      return;
+    }
+    capture_initialize_result(*answer);
+    auto complete = [this] {
+      ++m_generation;
+      m_reinitializing = false;
+      CLARIBI_LOG(info, "new session ready; resending " << m_deferred.size() << " message(s)");
+      flush_deferred();
+    };
+    if (m_initialized_raw.empty()) {
+      complete();
+      return;
+    }
+    auto n = std::make_shared<Outgoing>();
+    n->kind = jsonrpc::Kind::notification;
+    n->method = "notifications/initialized";
+    n->raw = m_initialized_raw;
+    n->internal = true;
+    n->on_accepted = complete;
+    post(std::move(n));
+  };
+  post(std::move(o));
+}
+
+void Remote::reinitialize_failed(const std::string& why) {
+  m_reinitializing = false;
+  auto deferred = std::move(m_deferred);
+  m_deferred.clear();
+  for (auto& o : deferred) {
+    fail(o, "the remote ended the session and opening a new one failed: " + why);
+  }
+}
+
+void Remote::flush_deferred() {
+  auto deferred = std::move(m_deferred);
+  m_deferred.clear();
+  for (auto& o : deferred) {
+    if (o->kind == jsonrpc::Kind::request && o->answered) continue;
+    post(std::move(o));
+  }
+}
+
+void Remote::open_get_stream() {
+  if (m_closing || m_get_unsupported || m_mode != Mode::streamable) return;
+  if (!m_get) m_get = std::make_shared<Stream>();
+  auto s = m_get;
+  auto req = make_request("GET", m_options.url.text);
+  req.headers = request_headers(false, "text/event-stream");
+  if (!m_session_id.empty()) req.headers.push_back("Mcp-Session-Id: " + m_session_id);
+  if (!m_protocol_version.empty()) {
+    req.headers.push_back("MCP-Protocol-Version: " + m_protocol_version);
+  }
+  if (!s->last_event_id.empty()) req.headers.push_back("Last-Event-ID: " + s->last_event_id);
+  auto head = std::make_shared<HttpHead>();
+  auto generation = m_generation;
+  HttpHandlers h;
+  h.on_head = [head](const HttpHead& got) { *head = got; };
+  h.on_event = [this, s](SseEvent&& ev) {
+    s->last_event_id = ev.id;
+    s->failures = 0;
+    if (ev.type == "message") deliver_text(std::move(ev.data), nullptr, s);
+  };
+  h.on_retry = [s](long ms) { s->retry_ms = ms; };
+  h.on_done = [this, s, head, generation](HttpDone&& done) {
+    if (m_closing || m_get != s || generation != m_generation) return;
+    if (head->status == 405) {
+      m_get_unsupported = true;
+      CLARIBI_LOG(info, "the remote offers no stream for server-initiated messages (GET 405)");
+      return;
+    }
+    if (head->status == 404 && !m_session_id.empty()) {
+      if (!m_reinitializing) start_reinitialize();
+      return;
+    }
+    if (head->status / 100 != 2 || !head->is_event_stream()) ++s->failures;
+    long delay = s->retry_ms >= 0 && s->failures == 0 ? s->retry_ms : next_backoff(s->failures);
+    CLARIBI_LOG(debug, "GET stream ended ("
+                           << (done.ok ? "HTTP " + std::to_string(head->status) : done.error)
+                           << "); reconnecting in " << delay << " ms");
+    schedule_get_stream(delay);
+  };
+  s->transfer = m_http.start(std::move(req), std::move(h));
+}
+
+void Remote::schedule_get_stream(long delay_ms) {
+  m_get_timer.expires_after(std::chrono::milliseconds(delay_ms));
+  m_get_timer.async_wait([this](const std::error_code& ec) {
+    if (ec || m_closing) return;
+    if (m_mode == Mode::legacy) {
+      start_reinitialize();
+    } else {
+      open_get_stream();
+    }
+  });
+}
+
+void Remote::switch_to_legacy(std::shared_ptr<Outgoing> initialize) {
+  CLARIBI_LOG(info,
+              "the remote refused a streamable HTTP initialize; trying the HTTP+SSE transport "
+              "(2024-11-05)");
+  m_mode = Mode::legacy;
+  initialize->answered = false;
+  m_deferred.push_back(std::move(initialize));
+  open_legacy_stream();
+}
+
+void Remote::open_legacy_stream() {
+  auto s = std::make_shared<Stream>();
+  m_get = s;
+  auto req = make_request("GET", m_options.url.text);
+  req.headers = request_headers(false, "text/event-stream");
+  auto head = std::make_shared<HttpHead>();
+  HttpHandlers h;
+  h.on_head = [head](const HttpHead& got) { *head = got; };
+  h.on_event = [this, s](SseEvent&& ev) {
+    s->last_event_id = ev.id;
+    if (ev.type == "endpoint") {
+      auto endpoint = resolve_url(m_options.url, ev.data);
+      if (!endpoint) {
+        CLARIBI_LOG(error,
+                    "the remote's SSE endpoint event is unusable: " << endpoint.error().message);
+        return;
+      }
+      if (endpoint->scheme != m_options.url.scheme || endpoint->host != m_options.url.host ||
+          endpoint->port != m_options.url.port) {
+        CLARIBI_LOG(error, "the remote's SSE endpoint " << display_url(*endpoint)
+                                                        << " is on another origin; refusing it");
+        return;
+      }
+      m_legacy_endpoint = endpoint->text;
+      s->failures = 0;
+      if (m_reinitializing) {
+        send_replayed_initialize();
+      } else {
+        flush_deferred();
+      }
+    } else if (ev.type == "message") {
+      deliver_text(std::move(ev.data), nullptr, s);
+    }
+  };
+  h.on_done = [this, s, head](HttpDone&& done) {
+    if (m_closing || m_get != s) return;
+    bool had_endpoint = !m_legacy_endpoint.empty();
+    m_legacy_endpoint.clear();
+    std::string why = done.ok ? "HTTP " + std::to_string(head->status) : done.error;
+    if (!had_endpoint) {
+      std::string msg = "the remote answered neither streamable HTTP nor HTTP+SSE (GET " +
+                        display_url(m_options.url) + ": " + why + ")";
+      if (m_reinitializing) {
+        reinitialize_failed(msg);
+      } else {
+        auto deferred = std::move(m_deferred);
+        m_deferred.clear();
+        for (auto& o : deferred) fail(o, msg, head->status);
+      }
+      return;
+    }
+    // The legacy session lives as long as this stream: answers still owed are lost.
+    auto owed = m_in_flight;
+    for (auto& [id, o] : owed)
+      fail(o, "the remote's SSE stream closed before answering (" + why + ")");
+    ++s->failures;
+    schedule_get_stream(next_backoff(s->failures));
+  };
+  s->transfer = m_http.start(std::move(req), std::move(h));
+}
+
+void Remote::legacy_post(std::shared_ptr<Outgoing> o) {
+  if (m_legacy_endpoint.empty()) {
+    m_deferred.push_back(std::move(o));
+    return;
+  }
+  auto req = make_request("POST", m_legacy_endpoint);
+  req.headers = request_headers(true, std::string(k_accept_both));
+  req.body = o->raw;
+  o->generation = m_generation;
+  o->sent_with_session = true;
+  auto head = std::make_shared<HttpHead>();
+  HttpHandlers h;
+  h.on_head = [head](const HttpHead& got) { *head = got; };
+  h.on_done = [this, o, head](HttpDone&& done) {
+    if (m_closing) return;
+    if (!done.ok && head->status == 0) {
+      fail(o, "cannot reach " + display_url(m_options.url) + ": " + done.error);
+      return;
+    }
+    if (head->status == 404) {
+      on_session_lost(o);
+      return;
+    }
+    if (head->status / 100 != 2) {
+      fail(o, "HTTP " + std::to_string(head->status) + " from the remote's SSE message endpoint",
+           head->status, snippet(done.body));
+      return;
+    }
+    if (o->kind != jsonrpc::Kind::request && o->on_accepted) o->on_accepted();
+    if (head->content_type == "application/json" && !done.body.empty()) {
+      deliver_text(std::move(done.body), nullptr, nullptr);
+    }
+  };
+  o->transfer = m_http.start(std::move(req), std::move(h));
+}
+
+void Remote::shutdown(long budget_ms, std::function<void()> done) {
+  m_closing = true;
+  m_get_timer.cancel();
+  for (auto& [id, o] : m_in_flight) m_http.cancel(o->transfer);
+  for (auto& [id, o] : m_internal) m_http.cancel(o->transfer);
+  if (m_get) m_http.cancel(m_get->transfer);
+  if (m_mode != Mode::streamable || m_session_id.empty()) {
+    asio::post(m_io, std::move(done));
+    return;
+  }
+  auto req = make_request("DELETE", m_options.url.text);
+  req.headers = m_static_headers;
+  req.headers.push_back("Mcp-Session-Id: " + m_session_id);
+  if (!m_protocol_version.empty()) {
+    req.headers.push_back("MCP-Protocol-Version: " + m_protocol_version);
+  }
+  req.timeout_ms = budget_ms;
+  req.connect_timeout_ms = std::min(budget_ms, m_options.connect_timeout_ms);
+  HttpHandlers h;
+  h.on_done = [done = std::move(done)](HttpDone&& d) {
+    if (!d.ok) CLARIBI_LOG(debug, "DELETE of the session failed: " << d.error);
+    done();
+  };
+  m_http.start(std::move(req), std::move(h));
+}
+
+}  // namespace claribi::transport

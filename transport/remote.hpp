@@ -1,0 +1,124 @@
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "transport/http_worker.hpp"
+#include "util/headers.hpp"
+#include "util/jsonrpc.hpp"
+#include "util/url.hpp"
+
+namespace claribi::transport {
+
+enum class TransportKind { auto_detect, streamable_http, sse };
+
+struct RemoteOptions {
+  Url url;
+  std::vector<Header> headers;  ///< sent on every request (credentials included)
+  TransportKind transport = TransportKind::auto_detect;
+  std::size_t max_message_bytes = std::size_t{64} << 20;
+  std::string ca_file;
+  bool allow_http = false;
+  long connect_timeout_ms = 10000;
+};
+
+/// A failure the client should see as the JSON-RPC error of one request.
+struct RequestFailure {
+  int code = jsonrpc::code::remote_failed;
+  std::string message;
+  std::string data_json;  ///< compact JSON object, or empty
+};
+
+struct RemoteEvents {
+  /// Every message from the remote meant for the client, in arrival order.
+  std::function<void(jsonrpc::Message&&)> on_message;
+  /// The request with this id (compact JSON) cannot be answered by the remote.
+  std::function<void(const std::string& id, RequestFailure&&)> on_request_failed;
+};
+
+/// The MCP client side of one remote server over streamable HTTP (2025-03-26, 2025-06-18,
+/// 2025-11-25), with the HTTP+SSE transport of 2024-11-05 as fallback. It carries the
+/// client's messages unchanged, keeps the session (Mcp-Session-Id, MCP-Protocol-Version),
+/// re-initializes transparently when the remote forgets the session (404), resumes cut
+/// event streams with Last-Event-ID, and keeps the GET stream for server-initiated
+/// messages open. All members must be called on the io thread; events are raised there.
+class Remote {
+ public:
+  Remote(asio::io_context& io, HttpWorker& http, RemoteOptions options, RemoteEvents events);
+  ~Remote();
+  Remote(const Remote&) = delete;
+  Remote& operator=(const Remote&) = delete;
+
+  /// Sends one client message (request, notification or response).
+  void send(const jsonrpc::Message& message);
+
+  /// Drops the HTTP transfer carrying the request with this id, if any; nothing more is
+  /// reported for it.
+  void abandon(const std::string& id);
+
+  /// Ends the session (DELETE when the remote gave one), bounded by `budget_ms`, then
+  /// calls `done`. No event is raised afterwards.
+  void shutdown(long budget_ms, std::function<void()> done);
+
+ private:
+  struct Outgoing;
+  struct Stream;
+
+  void post(std::shared_ptr<Outgoing> o);
+  void finish_post(const std::shared_ptr<Outgoing>& o, const HttpHead& head, HttpDone&& done,
+                   const std::shared_ptr<Stream>& stream);
+  void resume(const std::shared_ptr<Outgoing>& o, std::shared_ptr<Stream> stream);
+  void fail(const std::shared_ptr<Outgoing>& o, std::string message, long status = 0,
+            std::string detail = {});
+  void deliver_text(std::string text, const std::shared_ptr<Outgoing>& origin,
+                    const std::shared_ptr<Stream>& stream);
+  void deliver(jsonrpc::Message&& m, const std::shared_ptr<Stream>& stream);
+  void on_session_lost(std::shared_ptr<Outgoing> o);
+  void start_reinitialize();
+  void send_replayed_initialize();
+  void reinitialize_failed(const std::string& why);
+  void open_get_stream();
+  void schedule_get_stream(long delay_ms);
+  void switch_to_legacy(std::shared_ptr<Outgoing> initialize);
+  void open_legacy_stream();
+  void legacy_post(std::shared_ptr<Outgoing> o);
+  void flush_deferred();
+  std::vector<std::string> request_headers(bool json_body, const std::string& accept) const;
+  HttpRequest make_request(std::string method, const std::string& url) const;
+  void capture_initialize_result(const jsonrpc::Message& m);
+  long next_backoff(int failures) const;
+
+  asio::io_context& m_io;
+  HttpWorker& m_http;
+  RemoteOptions m_options;
+  RemoteEvents m_events;
+  std::vector<std::string> m_static_headers;
+
+  enum class Mode { unknown, streamable, legacy };
+  Mode m_mode = Mode::unknown;
+  std::string m_session_id;
+  std::string m_protocol_version;
+  std::string m_initialize_raw;   ///< the client's initialize, replayed on a new session
+  std::string m_initialized_raw;  ///< the client's notifications/initialized
+  int m_generation = 0;           ///< bumped by every new session
+  bool m_reinitializing = false;
+  bool m_closing = false;
+  std::deque<std::shared_ptr<Outgoing>> m_deferred;
+  std::unordered_map<std::string, std::shared_ptr<Outgoing>> m_in_flight;  ///< by request id
+  std::unordered_map<std::string, std::shared_ptr<Outgoing>> m_internal;   ///< bridge's own
+  int m_internal_counter = 0;
+
+  std::shared_ptr<Stream> m_get;  ///< the GET stream (streamable) or the legacy SSE stream
+  bool m_get_unsupported = false;
+  asio::steady_timer m_get_timer;
+  std::string m_legacy_endpoint;
+};
+
+}  // namespace claribi::transport

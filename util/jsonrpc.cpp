@@ -1,0 +1,163 @@
+#include "util/jsonrpc.hpp"
+
+#include <algorithm>
+#include <regex>
+
+namespace claribi::jsonrpc {
+namespace {
+
+tl::expected<Message, Invalid> classify(json::Document doc, std::string raw) {
+  if (!doc.IsObject()) {
+    return tl::unexpected(
+        Invalid{code::invalid_request, "a JSON-RPC message must be an object", {}});
+  }
+  Message m;
+  const json::Value* id = json::member(doc, "id");
+  const json::Value* method = json::member(doc, "method");
+  if (id != nullptr && !id->IsNull()) {
+    m.id = id_text(*id);
+    if (m.id.empty()) {
+      return tl::unexpected(
+          Invalid{code::invalid_request, "the id must be a string or an integer", {}});
+    }
+  }
+  auto version = json::string_or_empty(json::member(doc, "jsonrpc"));
+  if (version != "2.0") {
+    return tl::unexpected(
+        Invalid{code::invalid_request, "the message lacks \"jsonrpc\": \"2.0\"", m.id});
+  }
+  if (method != nullptr) {
+    if (!method->IsString()) {
+      return tl::unexpected(Invalid{code::invalid_request, "the method must be a string", m.id});
+    }
+    m.method.assign(method->GetString(), method->GetStringLength());
+    if (id != nullptr && id->IsNull()) {
+      return tl::unexpected(Invalid{code::invalid_request, "a request id must not be null", {}});
+    }
+    m.kind = m.id.empty() ? Kind::notification : Kind::request;
+  } else {
+    bool has_result = json::member(doc, "result") != nullptr;
+    bool has_error = json::member(doc, "error") != nullptr;
+    if (id == nullptr || has_result == has_error) {
+      return tl::unexpected(Invalid{
+          code::invalid_request,
+          "not a request, notification or response (needs a method, or an id with exactly one "
+          "of result and error)",
+          m.id});
+    }
+    m.kind = Kind::response;
+  }
+  m.raw = std::move(raw);
+  m.doc = std::move(doc);
+  return m;
+}
+
+Invalid parse_failure(const json::Document& doc, std::string_view text) {
+  std::string what = "Parse error: ";
+  what += rapidjson::GetParseError_En(doc.GetParseError());
+  what += " at byte " + std::to_string(doc.GetErrorOffset());
+  (void)text;
+  return Invalid{code::parse_error, what, {}};
+}
+
+}  // namespace
+
+std::string id_text(const json::Value& v) {
+  if (v.IsString() || v.IsInt64() || v.IsUint64()) return json::to_string(v);
+  return {};
+}
+
+void flatten(std::string& text) {
+  std::replace_if(
+      text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+}
+
+tl::expected<Message, Invalid> parse(std::string text) {
+  json::Document doc;
+  doc.Parse(text.data(), text.size());
+  if (doc.HasParseError()) return tl::unexpected(parse_failure(doc, text));
+  flatten(text);
+  return classify(std::move(doc), std::move(text));
+}
+
+tl::expected<std::vector<Message>, Invalid> parse_body(std::string text) {
+  json::Document doc;
+  doc.Parse(text.data(), text.size());
+  if (doc.HasParseError()) return tl::unexpected(parse_failure(doc, text));
+  std::vector<Message> out;
+  if (!doc.IsArray()) {
+    flatten(text);
+    auto m = classify(std::move(doc), std::move(text));
+    if (!m) return tl::unexpected(m.error());
+    out.push_back(std::move(*m));
+    return out;
+  }
+  for (auto& element : doc.GetArray()) {
+    json::Document one;
+    one.CopyFrom(element, one.GetAllocator());
+    auto raw = json::to_string(one);
+    auto m = classify(std::move(one), std::move(raw));
+    if (!m) return tl::unexpected(m.error());
+    out.push_back(std::move(*m));
+  }
+  return out;
+}
+
+std::string error_response(std::string_view id, int code, std::string_view message,
+                           std::string_view data_json) {
+  std::string out = "{\"jsonrpc\":\"2.0\",\"id\":";
+  out += id.empty() ? std::string_view("null") : id;
+  out += ",\"error\":{\"code\":" + std::to_string(code) + ",\"message\":" + json::quote(message);
+  if (!data_json.empty()) {
+    out += ",\"data\":";
+    out += data_json;
+  }
+  out += "}}";
+  return out;
+}
+
+std::optional<std::string> find_id(std::string_view head, std::string_view tail) {
+  // Walk the head tracking depth and strings; take "id" when it is a key at depth 1.
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  std::size_t string_start = 0;
+  std::string_view last_string;
+  for (std::size_t i = 0; i < head.size(); ++i) {
+    char c = head[i];
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+        last_string = head.substr(string_start, i - string_start);
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      string_start = i + 1;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    } else if (c == ':' && depth == 1 && last_string == "id") {
+      static const std::regex value(R"(^\s*(-?[0-9]+|"(?:[^"\\]|\\.)*"))");
+      std::match_results<std::string_view::const_iterator> m;
+      auto rest = head.substr(i + 1);
+      if (std::regex_search(rest.begin(), rest.end(), m, value)) return m[1].str();
+      return std::nullopt;
+    } else if (c == ',' || c == ':') {
+      last_string = {};
+    }
+  }
+  // Serializers that put the id last: ..., "id": 7}
+  static const std::regex trailing(R"([,{]\s*"id"\s*:\s*(-?[0-9]+|"(?:[^"\\]|\\.)*")\s*\}\s*$)");
+  std::match_results<std::string_view::const_iterator> m;
+  if (std::regex_search(tail.begin(), tail.end(), m, trailing)) return m[1].str();
+  return std::nullopt;
+}
+
+}  // namespace claribi::jsonrpc

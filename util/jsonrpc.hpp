@@ -1,0 +1,66 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/json.hpp"
+#include "util/result.hpp"
+
+namespace claribi::jsonrpc {
+
+namespace code {
+constexpr int parse_error = -32700;
+constexpr int invalid_request = -32600;
+constexpr int method_not_found = -32601;
+constexpr int internal_error = -32603;
+/// Implementation-defined server errors: the bridge could not get an answer from the remote.
+constexpr int remote_failed = -32000;
+constexpr int request_timeout = -32001;
+}  // namespace code
+
+/// Classified by which members are present (method+id: request, method alone:
+/// notification, id alone: response).
+enum class Kind { request, notification, response };
+
+struct Message {
+  Kind kind = Kind::notification;
+  std::string method;  ///< empty for responses
+  std::string id;   ///< compact JSON text of the id (a string literal or a number); empty if none
+  std::string raw;  ///< the message text on one line, as received except CR/LF whitespace
+  json::Document doc;  ///< the parsed message
+};
+
+/// A string that is not JSON, or JSON that is not a JSON-RPC message. `id` is set when one
+/// could be read, so the error can be answered to the right request.
+struct Invalid {
+  int code = code::parse_error;
+  std::string message;
+  std::string id;  ///< compact JSON of the id, or empty (answer with null)
+};
+
+/// Parses one JSON-RPC message. The text must be a single JSON object.
+tl::expected<Message, Invalid> parse(std::string text);
+
+/// Parses a body that holds one message or a batch (array) of them. Each element of a batch
+/// is re-serialized compactly; a single message keeps its own bytes.
+tl::expected<std::vector<Message>, Invalid> parse_body(std::string text);
+
+/// A JSON-RPC error response line (no trailing newline). `id` is compact JSON or empty (null).
+/// `data_json`, when not empty, is inserted as the error's data member.
+std::string error_response(std::string_view id, int code, std::string_view message,
+                           std::string_view data_json = {});
+
+/// Replaces CR and LF (which valid JSON only has as whitespace between tokens) with spaces,
+/// so a valid JSON text fits on one stdio line.
+void flatten(std::string& text);
+
+/// Best effort: the top-level "id" of a JSON-RPC message of which only the first bytes
+/// (`head`) and the last bytes (`tail`) were kept. Returns compact JSON text of the id.
+std::optional<std::string> find_id(std::string_view head, std::string_view tail);
+
+/// The compact JSON text of a value usable as an id (string or integer), else empty.
+std::string id_text(const json::Value& v);
+
+}  // namespace claribi::jsonrpc
