@@ -1,0 +1,265 @@
+"""A streamable HTTP MCP server (2025-11-25) whose misbehaviour the fault tests control.
+
+Binds 127.0.0.1 on an ephemeral port. Tools:
+  digest {data}        sha256 and length of `data` (checks large messages arrive intact)
+  sleep {seconds}      answers after a delay
+  progress {steps}     SSE answer: `steps` progress notifications 0.4 s apart, then the result
+  cut                  SSE answer: one event with an id, then the connection drops; the answer
+                       is delivered on the GET that resumes with Last-Event-ID
+  garbage / html / huge / status {code}   broken answers
+"""
+import hashlib
+import json
+import socket
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+TOOLS = [{"name": n, "description": n, "inputSchema": {"type": "object"}} for n in
+         ("digest", "sleep", "progress", "cut", "garbage", "html", "huge", "status")]
+
+
+class State:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.sessions = set()
+        self.log = []            # (method, jsonrpc method or None, headers dict)
+        self.pending_resume = {}  # last event id -> response to send on resumption
+        self.require_auth = None
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    @property
+    def state(self):
+        return self.server.state
+
+    def record(self, rpc_method, body=None):
+        with self.state.lock:
+            self.state.log.append((self.command, rpc_method, dict(self.headers.items()), body))
+
+    def send_json(self, obj, status=200, headers=None):
+        data = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def send_empty(self, status):
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def start_sse(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+
+    def sse(self, obj, event_id=None):
+        out = ""
+        if event_id:
+            out += f"id: {event_id}\n"
+        out += "data: " + json.dumps(obj) + "\n\n"
+        self.wfile.write(out.encode())
+        self.wfile.flush()
+
+    def session_ok(self):
+        sid = self.headers.get("Mcp-Session-Id")
+        with self.state.lock:
+            return sid in self.state.sessions
+
+    def do_DELETE(self):
+        self.record(None)
+        sid = self.headers.get("Mcp-Session-Id")
+        with self.state.lock:
+            self.state.sessions.discard(sid)
+        self.send_empty(200)
+
+    def do_GET(self):
+        self.record(None)
+        last = self.headers.get("Last-Event-ID")
+        with self.state.lock:
+            response = self.state.pending_resume.pop(last, None) if last else None
+        if response is None:
+            self.send_empty(405)
+            return
+        self.start_sse()
+        self.sse(response, event_id=last + "-answer")
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(length)
+        try:
+            msg = json.loads(body)
+        except ValueError:
+            self.record("<unparseable>")
+            self.send_json({"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "bad"}}, 400)
+            return
+        method = msg.get("method")
+        self.record(method, msg)
+        if self.state.require_auth and self.headers.get("Authorization") != self.state.require_auth:
+            self.send_json({"error": "unauthorized"}, 401, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+            return
+        if method == "initialize":
+            sid = str(uuid.uuid4())
+            with self.state.lock:
+                self.state.sessions.add(sid)
+            self.send_json({"jsonrpc": "2.0", "id": msg["id"], "result": {
+                "protocolVersion": msg["params"].get("protocolVersion", "2025-11-25"),
+                "capabilities": {"tools": {}}, "serverInfo": {"name": "fixture", "version": "1"}}},
+                headers={"Mcp-Session-Id": sid})
+            return
+        if not self.session_ok():
+            self.send_empty(404)
+            return
+        if "id" not in msg or method is None:
+            self.send_empty(202)
+            return
+        rid = msg["id"]
+        if method == "tools/list":
+            self.send_json({"jsonrpc": "2.0", "id": rid, "result": {"tools": TOOLS}})
+            return
+        if method != "tools/call":
+            self.send_json({"jsonrpc": "2.0", "id": rid, "result": {}})
+            return
+        name = msg["params"]["name"]
+        args = msg["params"].get("arguments", {})
+        result = lambda text: {"jsonrpc": "2.0", "id": rid, "result": {"content": [{"type": "text", "text": text}]}}
+        if name == "digest":
+            data = args.get("data", "").encode()
+            self.send_json(result(f"{hashlib.sha256(data).hexdigest()} {len(data)}"))
+        elif name == "sleep":
+            time.sleep(float(args.get("seconds", 1)))
+            try:
+                self.send_json(result("slept"))
+            except OSError:
+                pass
+        elif name == "progress":
+            token = msg["params"].get("_meta", {}).get("progressToken")
+            self.start_sse()
+            steps = int(args.get("steps", 3))
+            for i in range(steps):
+                time.sleep(0.4)
+                self.sse({"jsonrpc": "2.0", "method": "notifications/progress",
+                          "params": {"progressToken": token, "progress": i + 1, "total": steps}})
+            self.sse(result("done"))
+        elif name == "cut":
+            event_id = "cut-" + str(uuid.uuid4())
+            with self.state.lock:
+                self.state.pending_resume[event_id] = result("resumed answer")
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            event = f"id: {event_id}\nretry: 100\ndata: " + json.dumps(
+                {"jsonrpc": "2.0", "method": "notifications/message",
+                 "params": {"level": "info", "data": "before the cut"}}) + "\n\n"
+            chunk = event.encode()
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self.wfile.write(b"40\r\ndata: {\"jsonrpc\":\"2.0\",\"id\":")  # an event cut mid-way
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+            self.close_connection = True
+        elif name == "garbage":
+            data = b"this is {not json"
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        elif name == "html":
+            data = b"<html><body>maintenance</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        elif name == "huge":
+            size = 100 * 1024 * 1024
+            head = b'{"jsonrpc":"2.0","id":' + json.dumps(rid).encode() + b',"result":{"pad":"'
+            tail = b'"}}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(head) + size + len(tail)))
+            self.end_headers()
+            try:
+                self.wfile.write(head)
+                block = b"a" * (1024 * 1024)
+                for _ in range(100):
+                    self.wfile.write(block)
+                self.wfile.write(tail)
+            except OSError:
+                self.close_connection = True
+        elif name == "status":
+            self.send_json({"error": "status test"}, int(args.get("code", 500)))
+        else:
+            self.send_json({"jsonrpc": "2.0", "id": rid, "error": {"code": -32602, "message": "unknown tool"}})
+
+
+class Server(ThreadingHTTPServer):
+    """Remembers open connections so stop() can drop them, as a crashed server would."""
+    daemon_threads = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.connections = set()
+        self.connections_lock = threading.Lock()
+
+    def process_request(self, request, client_address):
+        with self.connections_lock:
+            self.connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request):
+        with self.connections_lock:
+            self.connections.discard(request)
+        super().shutdown_request(request)
+
+    def drop_connections(self):
+        with self.connections_lock:
+            for c in list(self.connections):
+                try:
+                    c.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+class Fixture:
+    def __init__(self, port=0):
+        self.state = State()
+        self.start(port)
+
+    def start(self, port=0):
+        self.httpd = Server(("127.0.0.1", port), Handler)
+        self.httpd.state = self.state
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.httpd.drop_connections()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}/mcp"
+
+    def methods(self):
+        with self.state.lock:
+            return [(verb, m) for verb, m, _, _ in self.state.log]
+
+    def forget_sessions(self):
+        with self.state.lock:
+            self.state.sessions.clear()

@@ -1,0 +1,366 @@
+#!/usr/bin/env python3
+"""Fault tests: the real claribi-bridge binary against a fixture server the tests control.
+
+Usage: test_faults.py BRIDGE_BINARY [TEST_NAME...]
+Every test checks that every line the bridge wrote to stdout is a JSON-RPC message.
+"""
+import hashlib
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fixture_server import Fixture  # noqa: E402
+
+BRIDGE = None
+CANARY = "claribi_mcp_CANARY0123456789abcdef"
+
+
+class Bridge:
+    def __init__(self, url, *args, env=None):
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        self.proc = subprocess.Popen([BRIDGE, *args, url], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, env=full_env)
+        self.lines = queue.Queue()
+        self.all_lines = []
+        self.stderr = b""
+        self.bad_lines = []
+        threading.Thread(target=self._read_out, daemon=True).start()
+        threading.Thread(target=self._read_err, daemon=True).start()
+        self.next_id = 1000
+
+    def _read_out(self):
+        for raw in self.proc.stdout:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            self.all_lines.append(line)
+            try:
+                msg = json.loads(line)
+                assert isinstance(msg, dict) and msg.get("jsonrpc") == "2.0"
+            except Exception:
+                self.bad_lines.append(line[:200])
+                continue
+            self.lines.put(msg)
+        self.lines.put(None)
+
+    def _read_err(self):
+        self.stderr = self.proc.stderr.read()
+
+    def send_raw(self, data: bytes):
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def send(self, obj):
+        self.send_raw(json.dumps(obj).encode() + b"\n")
+
+    def request(self, method, params=None, rid=None):
+        if rid is None:
+            self.next_id += 1
+            rid = self.next_id
+        msg = {"jsonrpc": "2.0", "id": rid, "method": method}
+        if params is not None:
+            msg["params"] = params
+        self.send(msg)
+        return rid
+
+    def wait_for(self, rid, timeout=10.0, keep=None):
+        deadline = time.time() + timeout
+        while True:
+            left = deadline - time.time()
+            if left <= 0:
+                raise AssertionError(f"no answer for id {rid!r} within {timeout} s")
+            try:
+                msg = self.lines.get(timeout=left)
+            except queue.Empty:
+                continue
+            if msg is None:
+                raise AssertionError(f"bridge closed stdout before answering {rid!r}")
+            if keep is not None:
+                keep.append(msg)
+            if "method" not in msg and msg.get("id") == rid:
+                return msg
+
+    def call(self, rid, timeout=10.0, keep=None):
+        return self.wait_for(rid, timeout, keep)
+
+    def initialize(self):
+        rid = self.request("initialize", {"protocolVersion": "2025-11-25", "capabilities": {},
+                                          "clientInfo": {"name": "fault-tests", "version": "1"}})
+        answer = self.wait_for(rid)
+        assert "result" in answer, answer
+        self.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        return answer
+
+    def tool(self, name, arguments=None, timeout=10.0, meta=None, keep=None):
+        params = {"name": name, "arguments": arguments or {}}
+        if meta:
+            params["_meta"] = meta
+        return self.wait_for(self.request("tools/call", params), timeout, keep)
+
+    def close(self, timeout=5.0):
+        t0 = time.time()
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        self.proc.wait(timeout=timeout)
+        return time.time() - t0
+
+    def check_stdout(self):
+        assert not self.bad_lines, f"stdout lines that are not JSON-RPC: {self.bad_lines}"
+
+    def rss_peak_kb(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+        return 0
+
+
+def text_of(answer):
+    return answer["result"]["content"][0]["text"]
+
+
+# ---------------------------------------------------------------- tests
+
+def test_basic_session_and_delete_on_exit(fx):
+    b = Bridge(fx.url)
+    b.initialize()
+    assert text_of(b.tool("digest", {"data": "abc"})).endswith(" 3")
+    elapsed = b.close()
+    assert elapsed < 1.0, f"exit took {elapsed:.2f} s after stdin EOF"
+    assert ("DELETE", None) in fx.methods(), fx.methods()
+    b.check_stdout()
+
+
+def test_session_404_mid_run_reinitializes(fx):
+    b = Bridge(fx.url)
+    b.initialize()
+    b.tool("digest", {"data": "x"})
+    fx.forget_sessions()
+    keep = []
+    answer = b.tool("digest", {"data": "after"}, keep=keep)
+    assert text_of(answer).endswith(" 5"), answer
+    inits = [m for v, m in fx.methods() if m == "initialize"]
+    assert len(inits) == 2, inits
+    assert [m for v, m in fx.methods()].count("notifications/initialized") == 2
+    # the client saw no second initialize answer
+    assert all(m.get("id") != "claribi-bridge-session-1" for m in keep)
+    b.close()
+    b.check_stdout()
+
+
+def test_sse_cut_mid_answer_is_resumed_once(fx):
+    b = Bridge(fx.url)
+    b.initialize()
+    keep = []
+    answer = b.tool("cut", keep=keep, timeout=10)
+    assert text_of(answer) == "resumed answer", answer
+    b.send({"jsonrpc": "2.0", "id": "after", "method": "ping"})
+    b.wait_for("after", keep=keep)
+    answers = [m for m in keep if m.get("id") == answer["id"]]
+    assert len(answers) == 1, answers
+    assert any(m.get("method") == "notifications/message" for m in keep)
+    gets = [h for v, m, h, _ in fx.state.log if v == "GET" and "Last-Event-ID" in h]
+    assert gets and gets[0]["Last-Event-ID"].startswith("cut-"), gets
+    b.close()
+    b.check_stdout()
+
+
+def test_remote_down_then_up(fx):
+    b = Bridge(fx.url)
+    b.initialize()
+    port = fx.port
+    fx.stop()
+    answer = b.tool("digest", {"data": "down"})
+    err = answer.get("error")
+    assert err and "cannot reach" in err["message"] and f"127.0.0.1:{port}" in err["message"], answer
+    fx.start(port)
+    fx.forget_sessions()
+    answer = b.tool("digest", {"data": "up"})
+    assert text_of(answer).endswith(" 2"), answer
+    b.close()
+    b.check_stdout()
+
+
+def test_garbage_wrong_type_and_huge_bodies(fx):
+    b = Bridge(fx.url)
+    b.initialize()
+    garbage = b.tool("garbage")
+    assert "not a JSON-RPC message" in garbage["error"]["message"], garbage
+    html = b.tool("html")
+    assert "text/html" in html["error"]["message"], html
+    huge = b.tool("huge", timeout=30)
+    assert "larger than the limit" in huge["error"]["message"], huge
+    peak_mb = b.rss_peak_kb() / 1024
+    assert peak_mb < 200, f"peak RSS {peak_mb:.0f} MB after a 100 MB body"
+    status = b.tool("status", {"code": 503})
+    assert "HTTP 503" in status["error"]["message"], status
+    assert text_of(b.tool("digest", {"data": "still here"})).endswith(" 10")
+    b.close()
+    b.check_stdout()
+
+
+def test_30mb_stdin_message_is_forwarded_intact(fx):
+    b = Bridge(fx.url)
+    b.initialize()
+    data = ("0123456789abcdef" * (30 * 1024 * 1024 // 16))
+    answer = b.tool("digest", {"data": data}, timeout=60)
+    expected = hashlib.sha256(data.encode()).hexdigest()
+    assert text_of(answer) == f"{expected} {len(data)}", answer
+    b.close()
+    b.check_stdout()
+
+
+def test_oversized_stdin_message_gets_an_error_then_service_goes_on(fx):
+    b = Bridge(fx.url, "--max-message-mb", "1")
+    b.initialize()
+    big = {"jsonrpc": "2.0", "id": 77, "method": "tools/call",
+           "params": {"name": "digest", "arguments": {"data": "x" * (2 * 1024 * 1024)}}}
+    b.send(big)
+    answer = b.wait_for(77)
+    assert answer["error"]["code"] == -32600 and "1048576 bytes" in answer["error"]["message"], answer
+    # id written last, as some serializers do
+    b.send_raw(b'{"jsonrpc":"2.0","method":"tools/call","params":{"name":"digest","arguments":{"data":"'
+               + b"y" * (2 * 1024 * 1024) + b'"}},"id":"tail-id"}\n')
+    assert "error" in b.wait_for("tail-id")
+    assert text_of(b.tool("digest", {"data": "ok"})).endswith(" 2")
+    b.close()
+    b.check_stdout()
+
+
+def test_bad_stdin_input_is_answered_and_service_goes_on(fx):
+    b = Bridge(fx.url)
+    b.send_raw(b"this is not json\n")
+    msg = b.lines.get(timeout=5)
+    assert msg["id"] is None and msg["error"]["code"] == -32700, msg
+    b.send_raw(b'{"jsonrpc":"2.0","id":5}\n')
+    msg = b.lines.get(timeout=5)
+    assert msg["id"] == 5 and msg["error"]["code"] == -32600, msg
+    b.send_raw(b'[1,2,3]\n')
+    assert b.lines.get(timeout=5)["error"]["code"] == -32600
+    b.initialize()
+    assert text_of(b.tool("digest", {"data": "z"})).endswith(" 1")
+    b.close()
+    b.check_stdout()
+
+
+def test_discover_probe_does_no_network_and_exits_fast(fx):
+    before = len(fx.methods())
+    b = Bridge(fx.url)
+    b.send({"jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {}})
+    answer = b.wait_for(1, timeout=2)
+    assert answer["error"]["code"] == -32601, answer
+    elapsed = b.close()
+    assert elapsed < 1.0, f"exit took {elapsed:.2f} s"
+    assert len(fx.methods()) == before, "the probe reached the network"
+    b.check_stdout()
+
+
+def test_sigterm_exits_within_a_second_and_deletes(fx):
+    b = Bridge(fx.url)
+    b.initialize()
+    t0 = time.time()
+    b.proc.send_signal(signal.SIGTERM)
+    b.proc.wait(timeout=5)
+    assert time.time() - t0 < 1.0
+    assert ("DELETE", None) in fx.methods()
+    b.check_stdout()
+
+
+def test_timeout_cancels_and_progress_restarts_it(fx):
+    b = Bridge(fx.url, "--timeout", "1")
+    b.initialize()
+    t0 = time.time()
+    answer = b.tool("sleep", {"seconds": 3}, timeout=5)
+    assert answer["error"]["code"] == -32001 and time.time() - t0 < 2.5, answer
+    time.sleep(0.2)
+    assert "notifications/cancelled" in [m for v, m in fx.methods()]
+    # 5 progress notifications 0.4 s apart: 2 s in all, longer than the 1 s timeout
+    keep = []
+    answer = b.tool("progress", {"steps": 5}, meta={"progressToken": "p1"}, keep=keep)
+    assert text_of(answer) == "done", answer
+    assert sum(1 for m in keep if m.get("method") == "notifications/progress") == 5
+    b.close(timeout=8)
+    b.check_stdout()
+
+
+def test_client_cancel_drops_the_transfer(fx):
+    b = Bridge(fx.url)
+    b.initialize()
+    rid = b.request("tools/call", {"name": "sleep", "arguments": {"seconds": 2}})
+    time.sleep(0.2)
+    b.send({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": rid}})
+    assert text_of(b.tool("digest", {"data": "q"})).endswith(" 1")
+    time.sleep(2.2)
+    stray = [m for m in b.all_lines if f'"id":{rid}' in m.replace(" ", "")]
+    assert not stray, f"an answer to the cancelled request reached the client: {stray}"
+    b.close()
+    b.check_stdout()
+
+
+def test_canary_api_key_never_leaks(fx):
+    fx.state.require_auth = "Bearer " + CANARY
+    try:
+        b = Bridge(fx.url, "--log-level", "trace", env={"CLARIBI_API_KEY": CANARY})
+        b.initialize()
+        b.tool("digest", {"data": "k"})
+        b.tool("status", {"code": 401})
+        b.close()
+        assert CANARY.encode() not in b.stderr, "the API key reached stderr"
+        assert not any(CANARY in line for line in b.all_lines), "the API key reached stdout"
+        b.check_stdout()
+        # and with a wrong key, the client is told why
+        fx.state.require_auth = "Bearer something-else"
+        b = Bridge(fx.url, env={"CLARIBI_API_KEY": CANARY})
+        rid = b.request("initialize", {"protocolVersion": "2025-11-25", "capabilities": {},
+                                       "clientInfo": {"name": "t", "version": "1"}})
+        answer = b.wait_for(rid)
+        assert "HTTP 401" in answer["error"]["message"] and "CLARIBI_API_KEY" in answer["error"]["message"]
+        b.close()
+        assert CANARY.encode() not in b.stderr
+    finally:
+        fx.state.require_auth = None
+
+
+def test_plain_http_to_a_remote_host_is_refused(fx):
+    p = subprocess.run([BRIDGE, "http://example.com/mcp"], input=b"", capture_output=True, timeout=5)
+    assert p.returncode != 0 and b"--allow-http" in p.stderr, p
+    assert p.stdout == b""
+
+
+def main():
+    global BRIDGE
+    BRIDGE = os.path.abspath(sys.argv[1])
+    wanted = set(sys.argv[2:])
+    tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_") and callable(f)]
+    passed = failed = 0
+    for name, fn in tests:
+        if wanted and name not in wanted:
+            continue
+        fx = Fixture()
+        t0 = time.time()
+        try:
+            fn(fx)
+            passed += 1
+            print(f"ok   {name} ({time.time() - t0:.1f} s)", flush=True)
+        except Exception:
+            failed += 1
+            print(f"FAIL {name}\n{traceback.format_exc()}", flush=True)
+        finally:
+            try:
+                fx.stop()
+            except Exception:
+                pass
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
