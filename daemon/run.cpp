@@ -54,7 +54,7 @@ void start_stdin_reader(std::shared_ptr<Inbox> inbox, std::size_t max_message) {
                            });
                          }},
         max_message);
-    std::vector<char> buf(256 * 1024);
+    std::vector<char> buf(64 * 1024);
     for (;;) {
       ssize_t n = ::read(0, buf.data(), buf.size());
       if (n < 0 && errno == EINTR) continue;

@@ -210,6 +210,7 @@ class Handler(BaseHTTPRequestHandler):
 class Server(ThreadingHTTPServer):
     """Remembers open connections so stop() can drop them, as a crashed server would."""
     daemon_threads = True
+    request_queue_size = 128  # the bridge may open dozens of connections at once
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
