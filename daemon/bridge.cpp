@@ -87,7 +87,7 @@ void Bridge::on_line(std::string&& line) {
       }
     }
   }
-  remote().send(m);
+  remote().send(std::move(m));
 }
 
 void Bridge::on_oversized(LineFramer::Oversized&& line, std::size_t limit) {
@@ -142,7 +142,7 @@ void Bridge::on_timeout(const std::string& id) {
     auto cancel = jsonrpc::parse(
         "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":" +
         id + ",\"reason\":\"timed out in claribi-bridge\"}}");
-    if (cancel) remote().send(*cancel);
+    if (cancel) remote().send(std::move(*cancel));
   }
 }
 

@@ -64,7 +64,7 @@ class OneShotClient {
  private:
   void send(const std::string& text) {
     auto m = jsonrpc::parse(text);
-    if (m) m_remote.send(*m);
+    if (m) m_remote.send(std::move(*m));
   }
 
   void on_message(jsonrpc::Message&& m) {

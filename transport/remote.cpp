@@ -67,10 +67,15 @@ long Remote::next_backoff(int failures) const {
   return std::min(ms, k_max_backoff_ms);
 }
 
-std::vector<std::string> Remote::request_headers(bool json_body, const std::string& accept) const {
+std::vector<std::string> Remote::request_headers(bool json_body, const std::string& accept,
+                                                 bool with_session) const {
   std::vector<std::string> h = m_static_headers;
   h.push_back("Accept: " + accept);
   if (json_body) h.emplace_back("Content-Type: application/json");
+  if (with_session) {
+    if (!m_session_id.empty()) h.push_back("Mcp-Session-Id: " + m_session_id);
+    if (!m_protocol_version.empty()) h.push_back("MCP-Protocol-Version: " + m_protocol_version);
+  }
   return h;
 }
 
@@ -85,16 +90,16 @@ HttpRequest Remote::make_request(std::string method, const std::string& url) con
   return r;
 }
 
-void Remote::send(const jsonrpc::Message& message) {
+void Remote::send(jsonrpc::Message&& message) {
   auto o = std::make_shared<Outgoing>();
   o->kind = message.kind;
-  o->method = message.method;
-  o->id = message.id;
-  o->raw = message.raw;
+  o->method = std::move(message.method);
+  o->id = std::move(message.id);
+  o->raw = std::move(message.raw);
   if (o->kind == jsonrpc::Kind::request && o->method == "initialize") {
-    m_initialize_raw = message.raw;
+    m_initialize_raw = o->raw;
   } else if (o->method == "notifications/initialized") {
-    m_initialized_raw = message.raw;
+    m_initialized_raw = o->raw;
   }
   post(std::move(o));
 }
@@ -122,14 +127,8 @@ void Remote::post(std::shared_ptr<Outgoing> o) {
     return;
   }
   auto req = make_request("POST", m_options.url.text);
-  req.headers = request_headers(true, std::string(k_accept_both));
   bool is_initialize = o->method == "initialize";
-  if (!m_session_id.empty() && !is_initialize) {
-    req.headers.push_back("Mcp-Session-Id: " + m_session_id);
-  }
-  if (!m_protocol_version.empty() && !is_initialize) {
-    req.headers.push_back("MCP-Protocol-Version: " + m_protocol_version);
-  }
+  req.headers = request_headers(true, std::string(k_accept_both), !is_initialize);
   req.body = o->raw;
   o->generation = m_generation;
   o->sent_with_session = !m_session_id.empty() && !is_initialize;
@@ -262,11 +261,7 @@ void Remote::resume(const std::shared_ptr<Outgoing>& o, std::shared_ptr<Stream> 
   timer->async_wait([this, o, stream, timer](const std::error_code& ec) {
     if (ec || m_closing || o->answered) return;
     auto req = make_request("GET", m_options.url.text);
-    req.headers = request_headers(false, "text/event-stream");
-    if (!m_session_id.empty()) req.headers.push_back("Mcp-Session-Id: " + m_session_id);
-    if (!m_protocol_version.empty()) {
-      req.headers.push_back("MCP-Protocol-Version: " + m_protocol_version);
-    }
+    req.headers = request_headers(false, "text/event-stream", true);
     req.headers.push_back("Last-Event-ID: " + stream->last_event_id);
     auto head = std::make_shared<HttpHead>();
     HttpHandlers h;
@@ -470,11 +465,7 @@ void Remote::open_get_stream() {
   if (!m_get) m_get = std::make_shared<Stream>();
   auto s = m_get;
   auto req = make_request("GET", m_options.url.text);
-  req.headers = request_headers(false, "text/event-stream");
-  if (!m_session_id.empty()) req.headers.push_back("Mcp-Session-Id: " + m_session_id);
-  if (!m_protocol_version.empty()) {
-    req.headers.push_back("MCP-Protocol-Version: " + m_protocol_version);
-  }
+  req.headers = request_headers(false, "text/event-stream", true);
   if (!s->last_event_id.empty()) req.headers.push_back("Last-Event-ID: " + s->last_event_id);
   auto head = std::make_shared<HttpHead>();
   auto generation = m_generation;
@@ -533,7 +524,7 @@ void Remote::open_legacy_stream() {
   auto s = std::make_shared<Stream>();
   m_get = s;
   auto req = make_request("GET", m_options.url.text);
-  req.headers = request_headers(false, "text/event-stream");
+  req.headers = request_headers(false, "text/event-stream", false);
   auto head = std::make_shared<HttpHead>();
   HttpHandlers h;
   h.on_head = [head](const HttpHead& got) { *head = got; };
@@ -596,7 +587,7 @@ void Remote::legacy_post(std::shared_ptr<Outgoing> o) {
     return;
   }
   auto req = make_request("POST", m_legacy_endpoint);
-  req.headers = request_headers(true, std::string(k_accept_both));
+  req.headers = request_headers(true, std::string(k_accept_both), false);
   req.body = o->raw;
   o->generation = m_generation;
   o->sent_with_session = true;
@@ -637,11 +628,7 @@ void Remote::shutdown(long budget_ms, std::function<void()> done) {
     return;
   }
   auto req = make_request("DELETE", m_options.url.text);
-  req.headers = m_static_headers;
-  req.headers.push_back("Mcp-Session-Id: " + m_session_id);
-  if (!m_protocol_version.empty()) {
-    req.headers.push_back("MCP-Protocol-Version: " + m_protocol_version);
-  }
+  req.headers = request_headers(false, "*/*", true);
   req.timeout_ms = budget_ms;
   req.connect_timeout_ms = std::min(budget_ms, m_options.connect_timeout_ms);
   HttpHandlers h;

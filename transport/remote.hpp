@@ -56,8 +56,8 @@ class Remote {
   Remote(const Remote&) = delete;
   Remote& operator=(const Remote&) = delete;
 
-  /// Sends one client message (request, notification or response).
-  void send(const jsonrpc::Message& message);
+  /// Sends one client message (request, notification or response); its text is moved.
+  void send(jsonrpc::Message&& message);
 
   /// Drops the HTTP transfer carrying the request with this id, if any; nothing more is
   /// reported for it.
@@ -90,7 +90,9 @@ class Remote {
   void open_legacy_stream();
   void legacy_post(std::shared_ptr<Outgoing> o);
   void flush_deferred();
-  std::vector<std::string> request_headers(bool json_body, const std::string& accept) const;
+  /// User headers, Accept, and (when `with_session`) the session id and protocol version.
+  std::vector<std::string> request_headers(bool json_body, const std::string& accept,
+                                           bool with_session) const;
   HttpRequest make_request(std::string method, const std::string& url) const;
   void capture_initialize_result(const jsonrpc::Message& m);
   long next_backoff(int failures) const;
