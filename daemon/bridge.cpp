@@ -90,7 +90,8 @@ void Bridge::on_line(std::string&& line) {
   remote().send(std::move(m));
 }
 
-void Bridge::on_oversized(LineFramer::Oversized&& line, std::size_t limit) {
+void Bridge::on_oversized(LineFramer::Oversized&& line) {
+  auto limit = m_options.remote.max_message_bytes;
   auto id = jsonrpc::find_id(line.head, line.tail).value_or("");
   std::string message = "message of " + std::to_string(line.size) + " bytes exceeds the limit of " +
                         std::to_string(limit) + " bytes (--max-message-mb); it was not forwarded";
@@ -103,8 +104,7 @@ void Bridge::track(const jsonrpc::Message& m) {
   p.method = m.method;
   p.progress_token = progress_token_of(m);
   if (!p.progress_token.empty()) m_progress_owner[p.progress_token] = m.id;
-  auto [it, inserted] = m_pending.emplace(m.id, std::move(p));
-  (void)inserted;
+  auto it = m_pending.emplace(m.id, std::move(p)).first;
   arm_timer(it->first, it->second);
 }
 

@@ -31,7 +31,8 @@ class Bridge {
   ~Bridge();
 
   void on_line(std::string&& line);
-  void on_oversized(LineFramer::Oversized&& line, std::size_t limit);
+  /// A stdin line over the message limit: answered with an error, never forwarded.
+  void on_oversized(LineFramer::Oversized&& line);
   /// Stdin closed: finish what is in flight (briefly), end the session, then finish.
   void on_eof();
   /// Ends the remote session (bounded) and calls `on_finished`. Idempotent.

@@ -3,6 +3,7 @@
 #include "util/headers.hpp"
 #include "util/json.hpp"
 #include "util/log.hpp"
+#include "util/text.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -155,9 +156,7 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
   bool has_authorization = false;
   for (const auto& h : headers) {
     if (is_secret_header(h.name)) log::add_secret(h.value);
-    std::string lname = h.name;
-    for (auto& c : lname) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (lname == "authorization") has_authorization = true;
+    if (text::lower(h.name) == "authorization") has_authorization = true;
   }
   if (auto key = env("CLARIBI_API_KEY"); key && !key->empty() && !has_authorization) {
     log::add_secret(*key);
@@ -170,8 +169,7 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
   remote.transport = *transport_kind;
   remote.ca_file = ca_file;
   remote.allow_http = allow_http;
-  inv.max_message_bytes = static_cast<std::size_t>(std::llround(max_message_mb * 1024 * 1024));
-  remote.max_message_bytes = inv.max_message_bytes;
+  remote.max_message_bytes = static_cast<std::size_t>(std::llround(max_message_mb * 1024 * 1024));
   inv.bridge.timeout_ms = static_cast<long>(std::llround(timeout_s * 1000));
   exit_code = 0;
   return inv;

@@ -13,7 +13,6 @@ struct Invocation {
   enum class Command { run, tools, call };
   Command command = Command::run;
   BridgeOptions bridge;
-  std::size_t max_message_bytes = std::size_t{64} << 20;
   bool json_output = false;
   std::string tool;
   std::string tool_arguments = "{}";

@@ -1,12 +1,13 @@
 #include "daemon/line_framer.hpp"
 
+#include "util/text.hpp"
+
 #include <algorithm>
 #include <cstring>
 
 namespace claribi::daemon {
 namespace {
 constexpr std::size_t k_kept_bytes = 64 * 1024;
-constexpr std::string_view k_bom = "\xEF\xBB\xBF";
 
 bool is_blank(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\t' || c == '\r'; });
@@ -18,15 +19,7 @@ LineFramer::LineFramer(Sink sink, std::size_t max_line)
 
 void LineFramer::feed(std::string_view chunk) {
   if (m_at_start) {
-    // The BOM may arrive split; hold its bytes until we know.
-    std::size_t have = m_line.size();
-    std::size_t take = std::min(k_bom.size() - have, chunk.size());
-    if (k_bom.substr(have, take) == chunk.substr(0, take)) {
-      m_line.append(chunk.substr(0, take));
-      chunk.remove_prefix(take);
-      if (m_line.size() < k_bom.size()) return;
-      m_line.clear();
-    }
+    if (text::skip_leading_bom(m_line, chunk)) return;
     m_at_start = false;
   }
   while (!chunk.empty()) {

@@ -42,18 +42,17 @@ struct Inbox {
 void start_stdin_reader(std::shared_ptr<Inbox> inbox, std::size_t max_message) {
   std::thread([inbox, max_message] {
     Bridge* bridge = inbox->bridge;
-    LineFramer framer(
-        LineFramer::Sink{[&](std::string&& line) {
-                           inbox->post([bridge, line = std::move(line)]() mutable {
-                             bridge->on_line(std::move(line));
-                           });
-                         },
-                         [&](LineFramer::Oversized&& o) {
-                           inbox->post([bridge, o = std::move(o), max_message]() mutable {
-                             bridge->on_oversized(std::move(o), max_message);
-                           });
-                         }},
-        max_message);
+    LineFramer framer(LineFramer::Sink{[&](std::string&& line) {
+                                         inbox->post([bridge, line = std::move(line)]() mutable {
+                                           bridge->on_line(std::move(line));
+                                         });
+                                       },
+                                       [&](LineFramer::Oversized&& o) {
+                                         inbox->post([bridge, o = std::move(o)]() mutable {
+                                           bridge->on_oversized(std::move(o));
+                                         });
+                                       }},
+                      max_message);
     std::vector<char> buf(64 * 1024);
     for (;;) {
       ssize_t n = ::read(0, buf.data(), buf.size());
@@ -85,7 +84,7 @@ int run_bridge(const Invocation& invocation, StdoutWriter& out) {
   auto inbox = std::make_shared<Inbox>();
   inbox->io = &io;
   inbox->bridge = &bridge;
-  start_stdin_reader(inbox, invocation.max_message_bytes);
+  start_stdin_reader(inbox, invocation.bridge.remote.max_message_bytes);
   io.run();
   inbox->close();
   return 0;

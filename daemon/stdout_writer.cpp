@@ -1,8 +1,11 @@
 #include "daemon/stdout_writer.hpp"
 
+#include <poll.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 
 #include <vector>
 
@@ -15,7 +18,6 @@ StdoutWriter::~StdoutWriter() {
 }
 
 void StdoutWriter::write_line(std::string line) {
-  line.push_back('\n');
   {
     std::lock_guard<std::mutex> lock(m_mutex);
     if (m_closing) return;
@@ -47,33 +49,39 @@ void StdoutWriter::run() {
       if (m_queue.empty()) return;
       batch.swap(m_queue);
     }
-    // Gather the batch into as few write calls as possible.
-    std::size_t i = 0;
-    std::size_t offset = 0;  // bytes of batch[i] already written
-    while (i < batch.size() && !m_broken) {
-      std::vector<iovec> iov;
-      for (std::size_t j = i; j < batch.size() && iov.size() < 64; ++j) {
-        std::size_t skip = j == i ? offset : 0;
-        iov.push_back(iovec{batch[j].data() + skip, batch[j].size() - skip});
-      }
-      ssize_t n = ::writev(m_fd, iov.data(), static_cast<int>(iov.size()));
+    // Each line goes out as two pieces, its text and a shared "\n", gathered into as few
+    // writev calls as possible; appending the newline could copy a large line.
+    static char newline = '\n';
+    std::vector<iovec> pieces;
+    pieces.reserve(batch.size() * 2);
+    for (auto& line : batch) {
+      pieces.push_back(iovec{line.data(), line.size()});
+      pieces.push_back(iovec{&newline, 1});
+    }
+    std::size_t next = 0;
+    while (next < pieces.size() && !m_broken) {
+      int count = static_cast<int>(std::min<std::size_t>(pieces.size() - next, IOV_MAX));
+      ssize_t n = ::writev(m_fd, &pieces[next], count);
       if (n < 0) {
-        if (errno == EINTR || errno == EAGAIN) continue;
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          // The client may hand us a non-blocking stdout: wait until it drains.
+          pollfd p{m_fd, POLLOUT, 0};
+          ::poll(&p, 1, -1);
+          continue;
+        }
         std::lock_guard<std::mutex> lock(m_mutex);
         m_broken = true;
         break;
       }
-      auto left = static_cast<std::size_t>(n);
-      while (i < batch.size() && left > 0) {
-        std::size_t rest = batch[i].size() - offset;
-        if (left >= rest) {
-          left -= rest;
-          ++i;
-          offset = 0;
-        } else {
-          offset += left;
-          left = 0;
-        }
+      auto written = static_cast<std::size_t>(n);
+      while (next < pieces.size() && written >= pieces[next].iov_len) {
+        written -= pieces[next].iov_len;
+        ++next;
+      }
+      if (written > 0) {  // a piece went out in part
+        pieces[next].iov_base = static_cast<char*>(pieces[next].iov_base) + written;
+        pieces[next].iov_len -= written;
       }
     }
   }

@@ -18,7 +18,8 @@ class StdoutWriter {
   StdoutWriter(const StdoutWriter&) = delete;
   StdoutWriter& operator=(const StdoutWriter&) = delete;
 
-  /// Any thread. Queues `line` plus a newline. `line` must not contain a newline.
+  /// Any thread. Queues `line`; it is written followed by a newline. `line` must not contain
+  /// a newline.
   void write_line(std::string line);
 
   /// Any thread. Writes what is queued, then stops the thread. Idempotent.

@@ -1,32 +1,13 @@
 #include "transport/http_worker.hpp"
 
 #include "util/log.hpp"
+#include "util/text.hpp"
 
 #include <curl/curl.h>
 #include <asio/post.hpp>
 
-#include <algorithm>
-#include <cctype>
-
 namespace claribi::transport {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())) != 0) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())) != 0) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 struct GlobalInit {
   GlobalInit() { curl_global_init(CURL_GLOBAL_DEFAULT); }
@@ -35,9 +16,9 @@ struct GlobalInit {
 }  // namespace
 
 std::string HttpHead::header(std::string_view name) const {
-  auto want = lower(name);
+  auto want = text::lower(name);
   for (const auto& h : headers) {
-    if (lower(h.name) == want) return h.value;
+    if (text::lower(h.name) == want) return h.value;
   }
   return {};
 }
@@ -152,8 +133,8 @@ std::size_t HttpWorker::on_header(char* data, std::size_t size, std::size_t n, v
   }
   auto colon = line.find(':');
   if (colon != std::string_view::npos) {
-    t->head.headers.push_back(Header{std::string(trim(line.substr(0, colon))),
-                                     std::string(trim(line.substr(colon + 1)))});
+    t->head.headers.push_back(Header{std::string(text::trim(line.substr(0, colon))),
+                                     std::string(text::trim(line.substr(colon + 1)))});
   }
   return size * n;
 }
@@ -162,8 +143,8 @@ void HttpWorker::deliver_head(Transfer& t) {
   if (t.head_sent) return;
   t.head_sent = true;
   curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &t.head.status);
-  std::string ct = lower(t.head.header("content-type"));
-  t.head.content_type = std::string(trim(ct.substr(0, ct.find(';'))));
+  std::string ct = text::lower(t.head.header("content-type"));
+  t.head.content_type = std::string(text::trim(ct.substr(0, ct.find(';'))));
   if (t.head.is_event_stream() && t.head.status / 100 == 2) {
     auto alive = t.alive;
     auto on_event = t.handlers.on_event;

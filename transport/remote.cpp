@@ -233,7 +233,7 @@ void Remote::finish_post(const std::shared_ptr<Outgoing>& o, const HttpHead& hea
     auto parsed = jsonrpc::parse_body(done.body);
     if (parsed && parsed->size() == 1 && parsed->front().kind == jsonrpc::Kind::response &&
         parsed->front().id == o->id) {
-      deliver(std::move(parsed->front()), nullptr);
+      deliver(std::move(parsed->front()));
       return;
     }
   }
@@ -333,10 +333,10 @@ void Remote::deliver_text(std::string text, const std::shared_ptr<Outgoing>& ori
     }
     return;
   }
-  for (auto& m : *parsed) deliver(std::move(m), stream);
+  for (auto& m : *parsed) deliver(std::move(m));
 }
 
-void Remote::deliver(jsonrpc::Message&& m, const std::shared_ptr<Stream>& /*stream*/) {
+void Remote::deliver(jsonrpc::Message&& m) {
   if (m.kind == jsonrpc::Kind::response) {
     if (auto it = m_internal.find(m.id); it != m_internal.end()) {
       auto o = it->second;

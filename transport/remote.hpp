@@ -79,7 +79,7 @@ class Remote {
             std::string detail = {});
   void deliver_text(std::string text, const std::shared_ptr<Outgoing>& origin,
                     const std::shared_ptr<Stream>& stream);
-  void deliver(jsonrpc::Message&& m, const std::shared_ptr<Stream>& stream);
+  void deliver(jsonrpc::Message&& m);
   void on_session_lost(std::shared_ptr<Outgoing> o);
   void start_reinitialize();
   void send_replayed_initialize();

@@ -1,5 +1,7 @@
 #include "transport/sse_parser.hpp"
 
+#include "util/text.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -11,18 +13,7 @@ SseParser::SseParser(Sink sink, std::size_t max_event_bytes)
 bool SseParser::feed(std::string_view chunk) {
   if (m_failed) return false;
   if (m_at_start) {
-    // A UTF-8 BOM may start the stream; it may itself arrive split.
-    static constexpr std::string_view bom = "\xEF\xBB\xBF";
-    std::size_t have = m_line.size();
-    std::size_t take = std::min(bom.size() - have, chunk.size());
-    if (bom.substr(have, take) == chunk.substr(0, take)) {
-      m_line.append(chunk.substr(0, take));
-      chunk.remove_prefix(take);
-      if (m_line.size() < bom.size()) return true;
-      m_line.clear();
-    } else {
-      // Not a BOM after all: the bytes kept so far are ordinary line content.
-    }
+    if (text::skip_leading_bom(m_line, chunk)) return true;
     m_at_start = false;
   }
   while (!chunk.empty()) {

@@ -1,5 +1,7 @@
 #include "util/headers.hpp"
 
+#include "util/text.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -11,21 +13,6 @@ namespace {
 bool is_token_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
          std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
 }
 
 }  // namespace
@@ -66,11 +53,11 @@ Result<Header> parse_header(std::string_view line, const EnvLookup& env) {
     return fail("header '" + std::string(line.substr(0, 40)) +
                 "' is not of the form 'Name: value'");
   }
-  auto name = trim(line.substr(0, colon));
+  auto name = text::trim(line.substr(0, colon));
   if (name.empty() || !std::all_of(name.begin(), name.end(), is_token_char)) {
     return fail("'" + std::string(name) + "' is not a valid HTTP header name");
   }
-  auto value = expand_env(trim(line.substr(colon + 1)), env);
+  auto value = expand_env(text::trim(line.substr(colon + 1)), env);
   if (!value) return fail("header " + std::string(name) + ": " + value.error().message);
   if (value->find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
     return fail("header " + std::string(name) + ": the value contains a line break or NUL");
@@ -86,7 +73,7 @@ Result<std::vector<Header>> read_header_file(const std::string& path, const EnvL
   int number = 0;
   while (std::getline(in, line)) {
     ++number;
-    auto t = trim(line);
+    auto t = text::trim(line);
     if (t.empty() || t.front() == '#') continue;
     auto h = parse_header(t, env);
     if (!h) return fail(path + ":" + std::to_string(number) + ": " + h.error().message);
@@ -96,7 +83,7 @@ Result<std::vector<Header>> read_header_file(const std::string& path, const EnvL
 }
 
 bool is_secret_header(std::string_view name) {
-  auto n = lower(name);
+  auto n = text::lower(name);
   return n == "authorization" || n == "proxy-authorization" || n == "cookie" ||
          n.find("key") != std::string::npos || n.find("token") != std::string::npos ||
          n.find("secret") != std::string::npos;

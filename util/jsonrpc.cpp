@@ -52,11 +52,10 @@ tl::expected<Message, Invalid> classify(json::Document doc, std::string raw) {
   return m;
 }
 
-Invalid parse_failure(const json::Document& doc, std::string_view text) {
+Invalid parse_failure(const json::Document& doc) {
   std::string what = "Parse error: ";
   what += rapidjson::GetParseError_En(doc.GetParseError());
   what += " at byte " + std::to_string(doc.GetErrorOffset());
-  (void)text;
   return Invalid{code::parse_error, what, {}};
 }
 
@@ -75,7 +74,7 @@ void flatten(std::string& text) {
 tl::expected<Message, Invalid> parse(std::string text) {
   json::Document doc;
   doc.Parse(text.data(), text.size());
-  if (doc.HasParseError()) return tl::unexpected(parse_failure(doc, text));
+  if (doc.HasParseError()) return tl::unexpected(parse_failure(doc));
   flatten(text);
   return classify(std::move(doc), std::move(text));
 }
@@ -83,7 +82,7 @@ tl::expected<Message, Invalid> parse(std::string text) {
 tl::expected<std::vector<Message>, Invalid> parse_body(std::string text) {
   json::Document doc;
   doc.Parse(text.data(), text.size());
-  if (doc.HasParseError()) return tl::unexpected(parse_failure(doc, text));
+  if (doc.HasParseError()) return tl::unexpected(parse_failure(doc));
   std::vector<Message> out;
   if (!doc.IsArray()) {
     flatten(text);

@@ -43,15 +43,17 @@ class Handler(BaseHTTPRequestHandler):
         with self.state.lock:
             self.state.log.append((self.command, rpc_method, dict(self.headers.items()), body))
 
-    def send_json(self, obj, status=200, headers=None):
-        data = json.dumps(obj).encode()
+    def send_bytes(self, data, content_type, status=200, headers=None):
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
         self.end_headers()
         self.wfile.write(data)
+
+    def send_json(self, obj, status=200, headers=None):
+        self.send_bytes(json.dumps(obj).encode(), "application/json", status, headers)
 
     def send_empty(self, status):
         self.send_response(status)
@@ -172,19 +174,9 @@ class Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
             self.close_connection = True
         elif name == "garbage":
-            data = b"this is {not json"
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self.send_bytes(b"this is {not json", "application/json")
         elif name == "html":
-            data = b"<html><body>maintenance</body></html>"
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self.send_bytes(b"<html><body>maintenance</body></html>", "text/html")
         elif name == "huge":
             size = 100 * 1024 * 1024
             head = b'{"jsonrpc":"2.0","id":' + json.dumps(rid).encode() + b',"result":{"pad":"'
