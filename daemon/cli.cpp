@@ -7,7 +7,6 @@
 
 #include <CLI/CLI.hpp>
 
-#include <cmath>
 #include <iostream>
 #include <sstream>
 
@@ -69,7 +68,7 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
                  "Seconds to wait for each answer, restarted by progress notifications; 0 waits "
                  "forever")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0.0, 31536000.0));
   app.add_option("--log-level", log_level, "trace | debug | info | warn | error | off")
       ->capture_default_str();
   app.add_option("--log-file", log_file, "Append logs to this file instead of stderr");
@@ -169,8 +168,8 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
   remote.transport = *transport_kind;
   remote.ca_file = ca_file;
   remote.allow_http = allow_http;
-  remote.max_message_bytes = static_cast<std::size_t>(std::llround(max_message_mb * 1024 * 1024));
-  inv.bridge.timeout_ms = static_cast<long>(std::llround(timeout_s * 1000));
+  remote.max_message_bytes = static_cast<std::size_t>(max_message_mb * 1024 * 1024 + 0.5);
+  inv.bridge.timeout_ms = static_cast<long>(timeout_s * 1000 + 0.5);
   exit_code = 0;
   return inv;
 }

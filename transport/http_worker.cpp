@@ -82,6 +82,9 @@ HttpWorker::TransferId HttpWorker::start(HttpRequest request, HttpHandlers handl
   curl_easy_setopt(e, CURLOPT_USERAGENT, "claribi-bridge/" CLARIBI_VERSION);
   curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+  // JSON-RPC answers are small and 64 transfers may be in flight; a 4 KiB receive buffer
+  // (libcurl defaults to 16 KiB each) keeps peak memory down at no measurable speed cost.
+  curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 4096L);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, r.connect_timeout_ms);
   if (r.timeout_ms > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, r.timeout_ms);

@@ -15,7 +15,7 @@ const opt = (name, dflt) => { const i = argv.indexOf(name); return i > 0 ? Numbe
 const CALLS = opt('--calls', 1000);
 const INFLIGHT = opt('--inflight', 64);
 const THROUGHPUT_CALLS = opt('--throughput-calls', 4000);
-const STARTS = opt('--starts', 5);
+const STARTS = opt('--starts', 9);
 const mcpRemote = path.join(here, 'node_modules/mcp-remote/dist/proxy.js');
 const authDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-mcp-remote-'));
 
@@ -87,7 +87,7 @@ try {
 const [direct, ours, remote] = rows;
 const f = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 console.log(`\nserver-everything (streamableHttp) on 127.0.0.1; ${CALLS} sequential echo calls, ${THROUGHPUT_CALLS} calls with ${INFLIGHT} in flight; start = median of ${STARTS} spawns to the initialize answer`);
-console.log('| | start (ms) | p50 (ms) | p99 (ms) | calls/s, 64 in flight | peak RSS (MB) |');
+console.log('| | start (ms) | p50 (ms) | p99 (ms) | calls/s, 64 in flight | peak RSS (MiB) |');
 console.log('|---|---:|---:|---:|---:|---:|');
 for (const r of rows) {
   console.log(`| ${r.name} | ${r.name.startsWith('direct') ? '(in-process)' : f(r.start, 1)} | ${f(r.p50, 3)} | ${f(r.p99, 3)} | ${f(r.throughput, 0)} | ${r.name.startsWith('direct') ? '(in-process)' : f(r.rss, 1)} |`);
@@ -97,4 +97,4 @@ console.log(`  start: claribi-bridge / mcp-remote = ${f(ours.start / remote.star
 console.log(`  per-call overhead over direct, p50: claribi-bridge ${f(ours.p50 - direct.p50, 3)} ms (target <= 0.1), mcp-remote ${f(remote.p50 - direct.p50, 3)} ms`);
 console.log(`  p99 claribi-bridge / direct = ${f(ours.p99 / direct.p99)}; mcp-remote / direct = ${f(remote.p99 / direct.p99)}`);
 console.log(`  throughput claribi-bridge / direct = ${f(ours.throughput / direct.throughput)}; mcp-remote / direct = ${f(remote.throughput / direct.throughput)}`);
-console.log(`  peak RSS: claribi-bridge ${f(ours.rss, 1)} MB (target <= 8), mcp-remote ${f(remote.rss, 1)} MB, ratio ${f(ours.rss / remote.rss, 3)}`);
+console.log(`  peak RSS: claribi-bridge ${f(ours.rss, 1)} MiB (target <= 8), mcp-remote ${f(remote.rss, 1)} MiB, ratio ${f(ours.rss / remote.rss, 3)}`);
