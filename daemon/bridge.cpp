@@ -1,10 +1,13 @@
 #include "daemon/bridge.hpp"
 
 #include "util/log.hpp"
+#include "util/text.hpp"
 
 #include <asio/post.hpp>
 
 #include <chrono>
+#include <mutex>
+#include <thread>
 
 namespace claribi::daemon {
 namespace {
@@ -20,7 +23,39 @@ std::string progress_token_of(const jsonrpc::Message& m) {
   return token ? jsonrpc::id_text(*token) : std::string();
 }
 
+std::string tool_name_of(const jsonrpc::Message& m) {
+  const auto* params = json::member(m.doc, "params");
+  return std::string(json::string_or_empty(params ? json::member(*params, "name") : nullptr));
+}
+
+constexpr std::string_view k_key_stored_note =
+    "[API key stored in the OS keychain by claribi-bridge and used from now on; it is not "
+    "shown here]";
+constexpr std::string_view k_token_note =
+    "[access token held by claribi-bridge for this session; it is not shown here]";
+
 }  // namespace
+
+/// Lets helper threads post to the io context only while the bridge exists.
+struct Bridge::Poster {
+  std::mutex mutex;
+  asio::io_context* io = nullptr;
+  bool open = true;
+
+  template <class F>
+  void post(F&& f) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (open) asio::post(*io, std::forward<F>(f));
+  }
+};
+
+template <class T, class F>
+void Bridge::run_off_thread(std::function<T()> work, F&& done) {
+  std::thread([poster = m_poster, work = std::move(work), done = std::forward<F>(done)]() mutable {
+    auto result = std::make_shared<T>(work());
+    poster->post([done = std::move(done), result]() mutable { done(std::move(*result)); });
+  }).detach();
+}
 
 Bridge::Bridge(asio::io_context& io, StdoutWriter& out, BridgeOptions options,
                std::function<void()> on_finished)
@@ -28,9 +63,16 @@ Bridge::Bridge(asio::io_context& io, StdoutWriter& out, BridgeOptions options,
       m_out(out),
       m_options(std::move(options)),
       m_on_finished(std::move(on_finished)),
-      m_grace(io) {}
+      m_poster(std::make_shared<Poster>()),
+      m_grace(io) {
+  m_poster->io = &io;
+}
 
 Bridge::~Bridge() {
+  {
+    std::lock_guard<std::mutex> lock(m_poster->mutex);
+    m_poster->open = false;
+  }
   m_remote.reset();
   m_http.reset();
 }
@@ -62,6 +104,14 @@ void Bridge::on_line(std::string&& line) {
     return;
   }
   auto& m = *parsed;
+  if (!m_options.config_error.empty()) {
+    if (m.kind == jsonrpc::Kind::request) {
+      reply_error(m.id, jsonrpc::code::remote_failed, "claribi-bridge: " + m_options.config_error);
+    } else {
+      CLARIBI_LOG(debug, "not forwarded (configuration error): " << m.method);
+    }
+    return;
+  }
   if (m.kind == jsonrpc::Kind::request) {
     if (m.method == "server/discover") {
       // Dual-era clients fall back to initialize on "method not found".
@@ -83,11 +133,47 @@ void Bridge::on_line(std::string&& line) {
       auto id = jsonrpc::id_text(*rid);
       if (m_pending.count(id) != 0) {
         forget(id);
-        remote().abandon(id);
+        if (m_remote) m_remote->abandon(id);
       }
     }
   }
+  send_to_remote(std::move(m));
+}
+
+void Bridge::send_to_remote(jsonrpc::Message&& m) {
+  if (m_key_state != KeyState::ready && m_options.load_api_key) {
+    m_held.push_back(std::move(m));
+    if (m_key_state == KeyState::unloaded) {
+      m_key_state = KeyState::loading;
+      run_off_thread<Result<std::optional<std::string>>>(
+          m_options.load_api_key,
+          [this](Result<std::optional<std::string>>&& key) { on_api_key_loaded(std::move(key)); });
+    }
+    return;
+  }
   remote().send(std::move(m));
+}
+
+void Bridge::on_api_key_loaded(Result<std::optional<std::string>>&& key) {
+  m_key_state = KeyState::ready;
+  if (m_shutting_down) {
+    m_held.clear();
+    return;
+  }
+  if (!key) {
+    CLARIBI_LOG(warn, "no API key from the keychain: " << key.error().message
+                                                       << " (continuing without one)");
+  } else if (*key) {
+    log::add_secret(**key);
+    m_options.remote.headers.push_back(Header{"Authorization", "Bearer " + **key});
+    m_options.credential_source = CredentialSource::keychain;
+    CLARIBI_LOG(info, "using the API key stored in the keychain for this server");
+  } else {
+    CLARIBI_LOG(debug, "no API key stored in the keychain for this server");
+  }
+  auto held = std::move(m_held);
+  m_held.clear();
+  for (auto& m : held) remote().send(std::move(m));
 }
 
 void Bridge::on_oversized(LineFramer::Oversized&& line) {
@@ -102,6 +188,7 @@ void Bridge::on_oversized(LineFramer::Oversized&& line) {
 void Bridge::track(const jsonrpc::Message& m) {
   Pending p;
   p.method = m.method;
+  if (m.method == "tools/call") p.tool = tool_name_of(m);
   p.progress_token = progress_token_of(m);
   if (!p.progress_token.empty()) m_progress_owner[p.progress_token] = m.id;
   auto it = m_pending.emplace(m.id, std::move(p)).first;
@@ -131,7 +218,7 @@ void Bridge::on_timeout(const std::string& id) {
   if (it == m_pending.end()) return;
   std::string method = it->second.method;
   forget(id);
-  remote().abandon(id);
+  if (m_remote) m_remote->abandon(id);
   auto seconds = m_options.timeout_ms / 1000.0;
   std::ostringstream msg;
   msg << "claribi-bridge: no answer from the remote within " << seconds
@@ -142,18 +229,28 @@ void Bridge::on_timeout(const std::string& id) {
     auto cancel = jsonrpc::parse(
         "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":" +
         id + ",\"reason\":\"timed out in claribi-bridge\"}}");
-    if (cancel) remote().send(std::move(*cancel));
+    if (cancel) send_to_remote(std::move(*cancel));
   }
 }
 
 void Bridge::on_remote_message(jsonrpc::Message&& m) {
   if (m.kind == jsonrpc::Kind::response) {
-    if (m_pending.count(m.id) == 0) {
+    auto it = m_pending.find(m.id);
+    if (it == m_pending.end()) {
       CLARIBI_LOG(warn, "the remote answered request "
                             << m.id
                             << ", which is no longer pending (timed out or "
                                "cancelled); the answer is not forwarded");
       return;
+    }
+    if (!it->second.tool.empty()) {
+      for (const auto& rule : m_options.capture) {
+        if (rule.tool != it->second.tool) continue;
+        if (auto minted = find_minted(rule, m.doc)) {
+          capture_minted(std::move(m), *minted);
+          return;
+        }
+      }
     }
     forget(m.id);
   } else if (m.kind == jsonrpc::Kind::notification && m.method == "notifications/progress") {
@@ -168,6 +265,50 @@ void Bridge::on_remote_message(jsonrpc::Message&& m) {
     }
   }
   m_out.write_line(std::move(m.raw));
+}
+
+void Bridge::capture_minted(jsonrpc::Message&& m, const Minted& minted) {
+  if (!minted.api_key.empty()) log::add_secret(minted.api_key);
+  if (!minted.access_token.empty()) log::add_secret(minted.access_token);
+  if (m_options.credential_source != CredentialSource::header) {
+    const auto& bearer = minted.access_token.empty() ? minted.api_key : minted.access_token;
+    remote().set_authorization("Bearer " + bearer);
+    m_options.credential_source = CredentialSource::minted;
+    CLARIBI_LOG(info,
+                "a tool minted credentials; this session now uses "
+                    << (minted.access_token.empty() ? "the new API key" : "its access token"));
+  }
+  auto& pending = m_pending[m.id];
+  if (pending.timer) pending.timer->cancel();
+  auto answer = std::make_shared<jsonrpc::Message>(std::move(m));
+  auto deliver = [this, answer, minted](std::string_view key_note) {
+    if (m_pending.count(answer->id) == 0) return;  // the session ended meanwhile
+    forget(answer->id);
+    redact_minted(answer->doc, minted, key_note, k_token_note);
+    m_out.write_line(json::to_string(answer->doc));
+  };
+  if (minted.api_key.empty()) {
+    deliver(k_key_stored_note);
+    return;
+  }
+  // The answer waits until the key is stored, so what it says is true.
+  run_off_thread<Result<void>>(
+      [store = m_options.store_api_key, key = minted.api_key]() -> Result<void> {
+        if (!store) return fail("no credential store is configured");
+        return store(key);
+      },
+      [deliver](Result<void>&& stored) {
+        if (stored) {
+          CLARIBI_LOG(info, "stored the minted API key in the keychain");
+          deliver(k_key_stored_note);
+          return;
+        }
+        CLARIBI_LOG(error, "could not store the minted API key: " << stored.error().message);
+        deliver("[API key withheld by claribi-bridge: storing it in the OS keychain failed (" +
+                stored.error().message +
+                "); it is used for this session only. Mint a new key later and store it with "
+                "'claribi-bridge key set']");
+      });
 }
 
 void Bridge::on_remote_failure(const std::string& id, transport::RequestFailure&& f) {

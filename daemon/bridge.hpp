@@ -8,6 +8,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "daemon/credentials.hpp"
 #include "daemon/line_framer.hpp"
 #include "daemon/stdout_writer.hpp"
 #include "transport/http_worker.hpp"
@@ -18,6 +19,18 @@ namespace claribi::daemon {
 struct BridgeOptions {
   transport::RemoteOptions remote;
   long timeout_ms = 0;  ///< per request, restarted by progress; 0 = none
+  /// Where the Authorization header in `remote.headers` came from (none: there is none).
+  CredentialSource credential_source = CredentialSource::none;
+  /// When set, called once (on a helper thread) before the first message goes out: the
+  /// server's API key from the keychain, if any. May block on the keyring.
+  std::function<Result<std::optional<std::string>>()> load_api_key;
+  /// Stores an API key a tool minted (on a helper thread). May block on the keyring.
+  std::function<Result<void>(const std::string&)> store_api_key;
+  /// Tools whose results may carry minted credentials (verify_email).
+  std::vector<CaptureRule> capture;
+  /// Set when the configuration cannot work (e.g. an encrypted CLARIBI_API_KEY): every
+  /// request is answered with this error and nothing goes to the remote.
+  std::string config_error;
 };
 
 /// Routes MCP messages between the stdio client and the remote. Answers locally what the
@@ -41,11 +54,21 @@ class Bridge {
  private:
   struct Pending {
     std::string method;
+    std::string tool;  ///< tools/call: the tool's name
     std::string progress_token;
     std::unique_ptr<asio::steady_timer> timer;
   };
+  struct Poster;
 
   transport::Remote& remote();
+  /// Sends to the remote, holding messages back while the API key is being looked up.
+  void send_to_remote(jsonrpc::Message&& m);
+  void on_api_key_loaded(Result<std::optional<std::string>>&& key);
+  /// A tools/call answer carrying minted credentials: use them, store the key, then
+  /// forward the answer with the credentials replaced by notes.
+  void capture_minted(jsonrpc::Message&& m, const Minted& minted);
+  template <class T, class F>
+  void run_off_thread(std::function<T()> work, F&& done);
   void on_remote_message(jsonrpc::Message&& m);
   void on_remote_failure(const std::string& id, transport::RequestFailure&& f);
   void track(const jsonrpc::Message& m);
@@ -64,6 +87,10 @@ class Bridge {
   std::unique_ptr<transport::Remote> m_remote;
   std::unordered_map<std::string, Pending> m_pending;             ///< client requests by id
   std::unordered_map<std::string, std::string> m_progress_owner;  ///< progress token → id
+  enum class KeyState { unloaded, loading, ready };
+  KeyState m_key_state = KeyState::unloaded;
+  std::vector<jsonrpc::Message> m_held;  ///< waiting for the API key lookup
+  std::shared_ptr<Poster> m_poster;
   bool m_eof = false;
   bool m_shutting_down = false;
   bool m_finished = false;

@@ -1,5 +1,6 @@
 #include "daemon/cli.hpp"
 
+#include "daemon/credentials.hpp"
 #include "util/headers.hpp"
 #include "util/json.hpp"
 #include "util/log.hpp"
@@ -17,14 +18,19 @@ constexpr const char* k_examples = R"(
 Examples:
   claribi-bridge                                   bridge stdio to clariBI (https://claribi.com/mcp/v1/)
   claribi-bridge run https://mcp.example.com/mcp   bridge to another remote MCP server
-  CLARIBI_API_KEY=claribi_mcp_... claribi-bridge   send the key as Authorization: Bearer
+  CLARIBI_API_KEY=claribi_mcp_... claribi-bridge   send this key instead of the stored one
   claribi-bridge --header 'Authorization: Bearer ${MY_TOKEN}' run https://mcp.example.com/mcp
   claribi-bridge tools http://127.0.0.1:3001/mcp   list a server's tools
   claribi-bridge call http://127.0.0.1:3001/mcp echo '{"message":"hi"}'
+  claribi-bridge key set                           store clariBI's API key in the OS keychain
+  claribi-bridge status                            what is stored, per server (masked)
+  claribi-bridge logout https://mcp.example.com/mcp  remove every secret kept for that server
 
 stdout carries only MCP messages; logs go to stderr or --log-file.
 Proxy variables (https_proxy, no_proxy...) are honoured.
 )";
+
+constexpr long k_keychain_timeout_ms = 20000;
 
 Result<transport::TransportKind> parse_transport(const std::string& s) {
   if (s == "auto") return transport::TransportKind::auto_detect;
@@ -54,11 +60,15 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
   std::string ca_file;
   double max_message_mb = 64;
   bool json_output = false;
+  std::string credential_store = "keychain";
+  std::vector<std::string> capture_args;
 
   app.add_option("--header", header_args,
                  "Extra HTTP header 'Name: value' for the remote (repeatable; ${VAR} is expanded "
-                 "from the environment)");
+                 "from the environment)")
+      ->allow_extra_args(false);
   app.add_option("--header-file", header_files, "File with one 'Name: value' header a line")
+      ->allow_extra_args(false)
       ->check(CLI::ExistingFile);
   app.add_option("--transport", transport_name, "auto | streamable-http | sse")
       ->capture_default_str();
@@ -78,6 +88,15 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
                  "Largest message accepted from either side, in MiB")
       ->capture_default_str()
       ->check(CLI::Range(0.001, 4096.0));
+  app.add_option("--credential-store", credential_store,
+                 "keychain (the OS keychain) | file (a 0600 file in the state directory; only "
+                 "when no keychain is available)")
+      ->capture_default_str();
+  app.add_option("--capture-key", capture_args,
+                 "TOOL=KEY_PREFIX or TOOL=field:NAME: a tool whose result carries a newly "
+                 "minted API key, which is stored in the keychain and hidden from the client "
+                 "(default: verify_email=claribi_mcp_)")
+      ->allow_extra_args(false);
 
   std::vector<std::string> run_args;
   std::vector<std::string> tools_args;
@@ -89,6 +108,20 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
   tools->add_flag("--json", json_output, "Print the tools as JSON");
   auto* call = app.add_subcommand("call", "Call one tool: call [URL] TOOL JSON-ARGUMENTS");
   call->add_option("args", call_args, "[URL] TOOL JSON")->expected(2, 3)->required();
+  std::vector<std::string> key_set_args, key_remove_args, logout_args, status_args;
+  auto* key = app.add_subcommand("key", "Manage the API key stored for a server");
+  auto* key_set = key->add_subcommand(
+      "set", "Store an API key (typed without echo, or piped on stdin; never an argument)");
+  key_set->add_option("url", key_set_args, "Remote MCP server URL")->expected(0, 1);
+  auto* key_remove = key->add_subcommand("remove", "Remove the stored API key");
+  key_remove->add_option("url", key_remove_args, "Remote MCP server URL")->expected(0, 1);
+  key->require_subcommand(1);
+  auto* logout = app.add_subcommand("logout", "Remove every secret stored for a server");
+  logout->add_option("url", logout_args, "Remote MCP server URL")->expected(0, 1);
+  auto* status = app.add_subcommand(
+      "status", "Show the stored secrets (masked), the credential store, and reachability");
+  status->add_option("url", status_args, "Remote MCP server URL (default: every server)")
+      ->expected(0, 1);
   std::vector<std::string> bare_url;
   app.add_option("url", bare_url, "Remote MCP server URL (same as 'run URL')")->expected(0, 1);
   app.require_subcommand(0, 1);
@@ -119,6 +152,17 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
       exit_code = 2;
       return fail("the tool arguments must be a JSON object, e.g. '{\"name\":\"x\"}'");
     }
+  } else if (*key_set || *key_remove || *logout || *status) {
+    const auto& args = *key_set      ? key_set_args
+                       : *key_remove ? key_remove_args
+                       : *logout     ? logout_args
+                                     : status_args;
+    inv.command = *key_set      ? Invocation::Command::key_set
+                  : *key_remove ? Invocation::Command::key_remove
+                  : *logout     ? Invocation::Command::logout
+                                : Invocation::Command::status;
+    if (!args.empty()) url = args.front();
+    inv.all_servers = *status && args.empty();
   } else {
     if (!run_args.empty()) url = run_args.front();
     if (!bare_url.empty()) url = bare_url.front();
@@ -139,6 +183,25 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
   }
   auto transport_kind = parse_transport(transport_name);
   if (!transport_kind) return fail(transport_kind.error().message);
+  auto server = keychain::canonical_server(url);
+  if (!server) return fail(server.error().message);
+  inv.server = *server;
+
+  // Only a handle: no keychain work happens until a secret is needed.
+  Result<std::unique_ptr<keychain::Keychain>> store = fail("");
+  if (credential_store == "keychain") {
+    store = keychain::make_platform_keychain();
+  } else if (credential_store == "file") {
+    store = keychain::make_file_keychain({});
+    CLARIBI_LOG(warn, "secrets are kept in a plain file ("
+                          << keychain::default_file_store_path()
+                          << "), protected only by its permissions; the OS keychain is safer "
+                             "(drop --credential-store file)");
+  } else {
+    return fail("--credential-store must be keychain or file");
+  }
+  if (!store) return fail(store.error().message);
+  inv.store = std::shared_ptr<keychain::Keychain>(std::move(*store));
 
   auto env = process_env();
   std::vector<Header> headers;
@@ -152,14 +215,43 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
     if (!h) return fail(h.error().message);
     headers.push_back(std::move(*h));
   }
-  bool has_authorization = false;
+  // Precedence: an explicit Authorization header, then CLARIBI_API_KEY, then the keychain.
+  auto& bridge = inv.bridge;
   for (const auto& h : headers) {
     if (is_secret_header(h.name)) log::add_secret(h.value);
-    if (text::lower(h.name) == "authorization") has_authorization = true;
+    if (text::lower(h.name) == "authorization") bridge.credential_source = CredentialSource::header;
   }
-  if (auto key = env("CLARIBI_API_KEY"); key && !key->empty() && !has_authorization) {
-    log::add_secret(*key);
-    headers.push_back(Header{"Authorization", "Bearer " + *key});
+  auto env_key = api_key_from_env(env("CLARIBI_API_KEY"));
+  if (env_key && *env_key) log::add_secret(**env_key);
+  auto account = keychain::account_name(inv.server, keychain::SecretKind::api_key);
+  auto timeout = std::chrono::milliseconds(k_keychain_timeout_ms);
+  if (bridge.credential_source == CredentialSource::header) {
+    // The user chose the credential; an unusable CLARIBI_API_KEY beside it does not matter.
+  } else if (!env_key) {
+    if (inv.command != Invocation::Command::run) return fail(env_key.error().message);
+    bridge.config_error = env_key.error().message;  // told to the client on every request
+    CLARIBI_LOG(error, bridge.config_error);
+  } else if (*env_key) {
+    headers.push_back(Header{"Authorization", "Bearer " + **env_key});
+    bridge.credential_source = CredentialSource::environment;
+  } else {
+    bridge.load_api_key = [store = inv.store, account, timeout] {
+      return keychain::call_with_timeout<std::optional<std::string>>(
+          store, [account](keychain::Keychain& k) { return k.get(keychain::Key{account}); },
+          timeout);
+    };
+  }
+  bridge.store_api_key = [store = inv.store, account, timeout](const std::string& minted) {
+    return keychain::call_with_timeout<void>(
+        store,
+        [account, minted](keychain::Keychain& k) { return k.set(keychain::Key{account}, minted); },
+        timeout);
+  };
+  bridge.capture.push_back(default_capture_rule());
+  for (const auto& c : capture_args) {
+    auto rule = parse_capture_rule(c);
+    if (!rule) return fail(rule.error().message);
+    bridge.capture.push_back(std::move(*rule));
   }
 
   auto& remote = inv.bridge.remote;

@@ -1,18 +1,25 @@
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "daemon/bridge.hpp"
+#include "keychain/keychain.hpp"
 #include "util/result.hpp"
 
 namespace claribi::daemon {
 
 /// What the command line asked for, checked and resolved (headers expanded, URL parsed).
 struct Invocation {
-  enum class Command { run, tools, call };
+  enum class Command { run, tools, call, key_set, key_remove, logout, status };
   Command command = Command::run;
   BridgeOptions bridge;
+  /// The canonical server name secrets are filed under (keychain::canonical_server).
+  std::string server;
+  /// status without a URL: every server with stored secrets.
+  bool all_servers = false;
+  std::shared_ptr<keychain::Keychain> store;
   bool json_output = false;
   std::string tool;
   std::string tool_arguments = "{}";

@@ -1,4 +1,5 @@
 #include "daemon/cli.hpp"
+#include "daemon/credential_commands.hpp"
 #include "daemon/main.hpp"
 #include "daemon/run.hpp"
 #include "util/log.hpp"
@@ -21,8 +22,30 @@ int main(int argc, char** argv) {
       out.close();
       return exit_code;
     }
-    int code = invocation->command == Invocation::Command::run ? run_bridge(*invocation, out)
-                                                               : run_diagnostic(*invocation, out);
+    using Command = Invocation::Command;
+    int code = 0;
+    switch (invocation->command) {
+      case Command::run:
+        code = run_bridge(*invocation, out);
+        break;
+      case Command::tools:
+      case Command::call: {
+        auto inv = *invocation;
+        if (inv.bridge.load_api_key) {
+          auto key = inv.bridge.load_api_key();
+          if (!key) {
+            log::write(log::Level::warn, "no API key from the keychain: " + key.error().message);
+          } else if (*key) {
+            log::add_secret(**key);
+            inv.bridge.remote.headers.push_back(Header{"Authorization", "Bearer " + **key});
+          }
+        }
+        code = run_diagnostic(inv, out);
+        break;
+      }
+      default:
+        code = run_credential_command(*invocation, out);
+    }
     out.close();
     return code;
   } catch (const std::exception& e) {

@@ -1,6 +1,7 @@
 #include "transport/remote.hpp"
 
 #include "util/log.hpp"
+#include "util/text.hpp"
 
 #include <asio/post.hpp>
 
@@ -61,6 +62,15 @@ Remote::Remote(asio::io_context& io, HttpWorker& http, RemoteOptions options, Re
 }
 
 Remote::~Remote() = default;
+
+void Remote::set_authorization(const std::string& value) {
+  std::vector<std::string> kept;
+  for (auto& h : m_static_headers) {
+    if (text::lower(h.substr(0, 14)) != "authorization:") kept.push_back(std::move(h));
+  }
+  kept.push_back("Authorization: " + value);
+  m_static_headers = std::move(kept);
+}
 
 long Remote::next_backoff(int failures) const {
   long ms = k_default_reconnect_ms << std::min(failures, 6);
@@ -240,8 +250,9 @@ void Remote::finish_post(const std::shared_ptr<Outgoing>& o, const HttpHead& hea
   std::string hint;
   if (status == 401 || status == 403) {
     hint =
-        ": the remote refused the credentials. Set CLARIBI_API_KEY or pass --header "
-        "'Authorization: Bearer ...'";
+        ": the remote refused the credentials. Store a valid API key with 'claribi-bridge key "
+        "set URL' (check with 'claribi-bridge status'), or set CLARIBI_API_KEY, or pass "
+        "--header 'Authorization: Bearer ...'";
     auto challenge = head.header("www-authenticate");
     if (!challenge.empty()) hint += " (WWW-Authenticate: " + log::redact(challenge) + ")";
   } else if (status >= 500) {

@@ -59,6 +59,10 @@ class Remote {
   /// Sends one client message (request, notification or response); its text is moved.
   void send(jsonrpc::Message&& message);
 
+  /// Replaces the Authorization header of every later request (credentials minted during
+  /// the session).
+  void set_authorization(const std::string& value);
+
   /// Drops the HTTP transfer carrying the request with this id, if any; nothing more is
   /// reported for it.
   void abandon(const std::string& id);

@@ -7,6 +7,8 @@ Binds 127.0.0.1 on an ephemeral port. Tools:
   cut                  SSE answer: one event with an id, then the connection drops; the answer
                        is delivered on the GET that resumes with Last-Event-ID
   garbage / html / huge / status {code}   broken answers
+  verify_email {code}  clariBI's signup finish: mints an API key and an access token (in
+                       structuredContent and in the text), as state.minted_key/minted_token
 """
 import hashlib
 import json
@@ -17,7 +19,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 TOOLS = [{"name": n, "description": n, "inputSchema": {"type": "object"}} for n in
-         ("digest", "sleep", "progress", "cut", "garbage", "html", "huge", "status")]
+         ("digest", "sleep", "progress", "cut", "garbage", "html", "huge", "status", "verify_email")]
 
 
 class State:
@@ -26,7 +28,9 @@ class State:
         self.sessions = set()
         self.log = []            # (method, jsonrpc method or None, headers dict)
         self.pending_resume = {}  # last event id -> response to send on resumption
-        self.require_auth = None
+        self.require_auth = None  # an Authorization value, or a set of accepted values
+        self.minted_key = None
+        self.minted_token = None
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -110,7 +114,10 @@ class Handler(BaseHTTPRequestHandler):
             return
         method = msg.get("method")
         self.record(method, msg)
-        if self.state.require_auth and self.headers.get("Authorization") != self.state.require_auth:
+        accepted = self.state.require_auth
+        if isinstance(accepted, str):
+            accepted = {accepted}
+        if accepted and self.headers.get("Authorization") not in accepted:
             self.send_json({"error": "unauthorized"}, 401, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
             return
         if method == "initialize":
@@ -193,6 +200,18 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(tail)
             except OSError:
                 self.close_connection = True
+        elif name == "verify_email":
+            key = "claribi_mcp_" + uuid.uuid4().hex + uuid.uuid4().hex[:8]
+            token = "eyJhbGciOiJIUzI1NiJ9." + uuid.uuid4().hex + "." + uuid.uuid4().hex
+            with self.state.lock:
+                self.state.minted_key, self.state.minted_token = key, token
+            payload = {"status": "verified", "api_key": key, "access_token": token,
+                       "token_type": "Bearer", "expires_in": 3600,
+                       "workspace": {"id": "ws_1", "plan": "trial", "trial_ends": "2026-12-05"},
+                       "message": f"Store this API key now, it is shown once: {key}"}
+            self.send_json({"jsonrpc": "2.0", "id": rid, "result": {
+                "content": [{"type": "text", "text": json.dumps(payload, indent=2)}],
+                "structuredContent": payload, "isError": False}})
         elif name == "status":
             self.send_json({"error": "status test"}, int(args.get("code", 500)))
         else:

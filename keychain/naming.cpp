@@ -1,0 +1,54 @@
+#include "keychain/keychain.hpp"
+
+#include "util/text.hpp"
+#include "util/url.hpp"
+
+namespace claribi::keychain {
+
+std::string_view kind_name(SecretKind kind) {
+  switch (kind) {
+    case SecretKind::api_key:
+      return "api-key";
+    case SecretKind::oauth_tokens:
+      return "oauth-tokens";
+    case SecretKind::oauth_client:
+      return "oauth-client";
+  }
+  return "unknown";
+}
+
+std::optional<SecretKind> parse_kind(std::string_view name) {
+  for (auto k : {SecretKind::api_key, SecretKind::oauth_tokens, SecretKind::oauth_client}) {
+    if (kind_name(k) == name) return k;
+  }
+  return std::nullopt;
+}
+
+Result<std::string> canonical_server(std::string_view text) {
+  auto url = parse_url(text);
+  if (!url) return fail(url.error().message);
+  auto scheme = text::lower(url->scheme);
+  std::string out = scheme + "://" + text::lower(url->host);
+  bool default_port =
+      (scheme == "https" && url->port == "443") || (scheme == "http" && url->port == "80");
+  if (!url->port.empty() && !default_port) out += ":" + url->port;
+  std::string path = url->path;
+  if (!path.empty() && path.back() == '/') path.pop_back();
+  out += path;
+  if (!url->query.empty()) out += "?" + url->query;
+  return out;
+}
+
+std::string account_name(const std::string& server, SecretKind kind) {
+  return server + "#" + std::string(kind_name(kind));
+}
+
+std::optional<Account> parse_account(std::string_view account) {
+  auto hash = account.rfind('#');
+  if (hash == std::string_view::npos) return std::nullopt;
+  auto kind = parse_kind(account.substr(hash + 1));
+  if (!kind) return std::nullopt;
+  return Account{std::string(account.substr(0, hash)), *kind};
+}
+
+}  // namespace claribi::keychain
