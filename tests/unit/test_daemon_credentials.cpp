@@ -61,6 +61,7 @@ TEST_CASE("credential precedence: --header, then CLARIBI_API_KEY, then the keych
     auto inv = parse({"--log-level", "off", "--header", "Authorization: Bearer explicit", url});
     REQUIRE(inv);
     CHECK(authorization(*inv) == "Bearer explicit");
+    CHECK(inv->server == "http://127.0.0.1:9/mcp");  // the URL after --header is not swallowed
     CHECK(inv->bridge.credential_source == CredentialSource::header);
     CHECK_FALSE(inv->bridge.load_api_key);
   }
