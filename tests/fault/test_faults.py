@@ -199,7 +199,10 @@ def test_garbage_wrong_type_and_huge_bodies(fx):
     huge = b.tool("huge", timeout=30)
     assert "larger than the limit" in huge["error"]["message"], huge
     peak_mb = b.rss_peak_kb() / 1024
-    assert peak_mb < 200, f"peak RSS {peak_mb:.0f} MB after a 100 MB body"
+    # The body is refused at the 64 MiB limit, not held whole (release: ~70 MB). Under ASan
+    # the allocator's quarantine keeps freed buffers resident, hence the looser bound there.
+    limit = 400 if os.environ.get("CLARIBI_SANITIZED") else 120
+    assert peak_mb < limit, f"peak RSS {peak_mb:.0f} MB after a 100 MB body (limit {limit})"
     status = b.tool("status", {"code": 503})
     assert "HTTP 503" in status["error"]["message"], status
     assert text_of(b.tool("digest", {"data": "still here"})).endswith(" 10")
