@@ -63,6 +63,7 @@ Bridge::Bridge(asio::io_context& io, StdoutWriter& out, BridgeOptions options,
       m_out(out),
       m_options(std::move(options)),
       m_on_finished(std::move(on_finished)),
+      m_tools(ToolPolicy(m_options.tools)),
       m_poster(std::make_shared<Poster>()),
       m_grace(io) {
   m_poster->io = &io;
@@ -123,6 +124,11 @@ void Bridge::on_line(std::string&& line) {
     if (m_pending.count(m.id) != 0) {
       reply_error(m.id, jsonrpc::code::invalid_request,
                   "request id " + m.id + " is already used by a request still in flight");
+      return;
+    }
+    if (auto refused = m_tools.check_request(m)) {
+      CLARIBI_LOG(info, "refused request " << m.id << ": " << *refused);
+      reply_error(m.id, jsonrpc::code::invalid_params, *refused);
       return;
     }
     track(m);
@@ -243,6 +249,7 @@ void Bridge::on_remote_message(jsonrpc::Message&& m) {
                                "cancelled); the answer is not forwarded");
       return;
     }
+    m_tools.rewrite_response(it->second.method, m);
     if (!it->second.tool.empty()) {
       for (const auto& rule : m_options.capture) {
         if (rule.tool != it->second.tool) continue;

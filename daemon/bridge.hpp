@@ -11,6 +11,7 @@
 #include "daemon/credentials.hpp"
 #include "daemon/line_framer.hpp"
 #include "daemon/stdout_writer.hpp"
+#include "daemon/tool_layer.hpp"
 #include "transport/http_worker.hpp"
 #include "transport/remote.hpp"
 
@@ -28,6 +29,8 @@ struct BridgeOptions {
   std::function<Result<void>(const std::string&)> store_api_key;
   /// Tools whose results may carry minted credentials (verify_email).
   std::vector<CaptureRule> capture;
+  /// Which tools the model may see and call.
+  ToolPolicyOptions tools;
   /// Set when the configuration cannot work (e.g. an encrypted CLARIBI_API_KEY): every
   /// request is answered with this error and nothing goes to the remote.
   std::string config_error;
@@ -83,6 +86,7 @@ class Bridge {
   StdoutWriter& m_out;
   BridgeOptions m_options;
   std::function<void()> m_on_finished;
+  ToolLayer m_tools;
   std::unique_ptr<transport::HttpWorker> m_http;
   std::unique_ptr<transport::Remote> m_remote;
   std::unordered_map<std::string, Pending> m_pending;             ///< client requests by id

@@ -62,6 +62,7 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
   bool json_output = false;
   std::string credential_store = "keychain";
   std::vector<std::string> capture_args;
+  ToolPolicyOptions tool_policy;
 
   app.add_option("--header", header_args,
                  "Extra HTTP header 'Name: value' for the remote (repeatable; ${VAR} is expanded "
@@ -92,6 +93,16 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
                  "keychain (the OS keychain) | file (a 0600 file in the state directory; only "
                  "when no keychain is available)")
       ->capture_default_str();
+  app.add_option("--allow-tool", tool_policy.allow,
+                 "Only tools whose names match this glob (* and ?, case-insensitive; repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("--deny-tool", tool_policy.deny,
+                 "Hide and refuse tools whose names match this glob (repeatable; wins over "
+                 "--allow-tool)")
+      ->allow_extra_args(false);
+  app.add_flag("--read-only", tool_policy.read_only,
+               "Hide and refuse tools whose names contain a write verb (create, update, delete, "
+               "send, refund, upload, ...)");
   app.add_option("--capture-key", capture_args,
                  "TOOL=KEY_PREFIX or TOOL=field:NAME: a tool whose result carries a newly "
                  "minted API key, which is stored in the keychain and hidden from the client "
@@ -247,6 +258,7 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
         [account, minted](keychain::Keychain& k) { return k.set(keychain::Key{account}, minted); },
         timeout);
   };
+  bridge.tools = tool_policy;
   bridge.capture.push_back(default_capture_rule());
   for (const auto& c : capture_args) {
     auto rule = parse_capture_rule(c);

@@ -6,6 +6,8 @@
 #include <curl/curl.h>
 #include <asio/post.hpp>
 
+#include <algorithm>
+
 namespace claribi::transport {
 namespace {
 
@@ -182,9 +184,24 @@ std::size_t HttpWorker::on_write(char* data, std::size_t size, std::size_t n, vo
     }
     return len;
   }
+  if (t->body.empty()) {
+    // A declared length over the limit is refused before any of it is kept; one within it
+    // is reserved at once instead of growing the buffer by doubling.
+    curl_off_t declared = -1;
+    curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &declared);
+    if (declared > static_cast<curl_off_t>(t->request.max_body)) {
+      t->too_large = true;
+      return 0;
+    }
+    if (declared > 0) t->body.reserve(static_cast<std::size_t>(declared));
+  }
   if (t->body.size() + len > t->request.max_body) {
     t->too_large = true;
     return 0;
+  }
+  if (t->body.size() + len > t->body.capacity()) {  // grow by doubling, never past the limit
+    t->body.reserve(
+        std::min(std::max(t->body.capacity() * 2, t->body.size() + len), t->request.max_body));
   }
   t->body.append(data, len);
   return len;

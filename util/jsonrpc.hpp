@@ -14,6 +14,7 @@ namespace code {
 constexpr int parse_error = -32700;
 constexpr int invalid_request = -32600;
 constexpr int method_not_found = -32601;
+constexpr int invalid_params = -32602;
 constexpr int internal_error = -32603;
 /// Implementation-defined server errors: the bridge could not get an answer from the remote.
 constexpr int remote_failed = -32000;

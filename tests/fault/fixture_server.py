@@ -7,6 +7,8 @@ Binds 127.0.0.1 on an ephemeral port. Tools:
   cut                  SSE answer: one event with an id, then the connection drops; the answer
                        is delivered on the GET that resumes with Last-Event-ID
   garbage / html / huge / status {code}   broken answers
+  announce_tools {names}  adds tools to tools/list and answers over SSE with
+                       notifications/tools/list_changed before the result
   verify_email {code}  clariBI's signup finish: mints an API key and an access token (in
                        structuredContent and in the text), as state.minted_key/minted_token
 """
@@ -19,7 +21,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 TOOLS = [{"name": n, "description": n, "inputSchema": {"type": "object"}} for n in
-         ("digest", "sleep", "progress", "cut", "garbage", "html", "huge", "status", "verify_email")]
+         ("digest", "sleep", "progress", "cut", "garbage", "html", "huge", "status", "verify_email", "announce_tools", "delete_everything", "huge_chunked")]
 
 
 class State:
@@ -30,6 +32,7 @@ class State:
         self.pending_resume = {}  # last event id -> response to send on resumption
         self.require_auth = None  # an Authorization value, or a set of accepted values
         self.minted_key = None
+        self.extra_tools = []
         self.minted_token = None
 
 
@@ -137,7 +140,10 @@ class Handler(BaseHTTPRequestHandler):
             return
         rid = msg["id"]
         if method == "tools/list":
-            self.send_json({"jsonrpc": "2.0", "id": rid, "result": {"tools": TOOLS}})
+            with self.state.lock:
+                extra = [{"name": n, "description": n, "inputSchema": {"type": "object"}}
+                         for n in self.state.extra_tools]
+            self.send_json({"jsonrpc": "2.0", "id": rid, "result": {"tools": TOOLS + extra}})
             return
         if method != "tools/call":
             self.send_json({"jsonrpc": "2.0", "id": rid, "result": {}})
@@ -200,6 +206,14 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(tail)
             except OSError:
                 self.close_connection = True
+        elif name == "announce_tools":
+            with self.state.lock:
+                self.state.extra_tools += list(args.get("names", []))
+            self.start_sse()
+            self.sse({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"})
+            self.sse(result("announced"))
+        elif name == "delete_everything":
+            self.send_json(result("everything deleted"))
         elif name == "verify_email":
             key = "claribi_mcp_" + uuid.uuid4().hex + uuid.uuid4().hex[:8]
             token = "eyJhbGciOiJIUzI1NiJ9." + uuid.uuid4().hex + "." + uuid.uuid4().hex
@@ -212,6 +226,21 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json({"jsonrpc": "2.0", "id": rid, "result": {
                 "content": [{"type": "text", "text": json.dumps(payload, indent=2)}],
                 "structuredContent": payload, "isError": False}})
+        elif name == "huge_chunked":  # 100 MB without a Content-Length
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            head = b'{"jsonrpc":"2.0","id":' + json.dumps(rid).encode() + b',"result":{"pad":"'
+            try:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(head), head))
+                block = b"a" * (1024 * 1024)
+                for _ in range(100):
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(block), block))
+                self.wfile.write(b"3\r\n\"}}\r\n0\r\n\r\n")
+            except OSError:
+                pass
+            self.close_connection = True
         elif name == "status":
             self.send_json({"error": "status test"}, int(args.get("code", 500)))
         else:

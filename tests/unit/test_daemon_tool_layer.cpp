@@ -1,0 +1,122 @@
+#include "daemon/tool_layer.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <set>
+
+using namespace claribi;
+using namespace claribi::daemon;
+
+TEST_CASE("globs: * and ?, whole name, case-insensitive") {
+  CHECK(glob_match("*", ""));
+  CHECK(glob_match("*", "anything"));
+  CHECK(glob_match("get_*", "get_report"));
+  CHECK(glob_match("GET_*", "get_report"));
+  CHECK_FALSE(glob_match("get_*", "forget_report"));
+  CHECK(glob_match("*_report", "generate_report"));
+  CHECK(glob_match("*data*", "list_data_sources"));
+  CHECK(glob_match("get_???", "get_abc"));
+  CHECK_FALSE(glob_match("get_???", "get_abcd"));
+  CHECK(glob_match("a*b*c", "aXXbYYc"));
+  CHECK_FALSE(glob_match("a*b*c", "aXXbYY"));
+  CHECK(glob_match("run_analysis", "RUN_ANALYSIS"));
+  CHECK_FALSE(glob_match("run", "run_analysis"));
+}
+
+TEST_CASE("write verbs are found as words of any naming style") {
+  CHECK(write_verb("delete_dashboard") == std::optional<std::string>("delete"));
+  CHECK(write_verb("deleteDashboard") == std::optional<std::string>("delete"));
+  CHECK(write_verb("dashboard-update") == std::optional<std::string>("update"));
+  CHECK(write_verb("issue_refund") == std::optional<std::string>("refund"));
+  CHECK(write_verb("SendEmail") == std::optional<std::string>("send"));
+  CHECK_FALSE(write_verb("get_charge"));  // starts with a read verb
+  CHECK_FALSE(write_verb("list_transfers"));
+  CHECK_FALSE(write_verb("address_lookup"));  // "add" is not a word of it
+  CHECK_FALSE(write_verb("get_settings"));
+  CHECK_FALSE(write_verb("run_analysis"));
+  CHECK_FALSE(write_verb(""));
+}
+
+namespace {
+
+// The tools clariBI's documentation (seed 002) names; it speaks of 19 but names these 14.
+const std::vector<std::string> k_claribi_tools = {"register_account",
+                                                  "verify_email",
+                                                  "check_pricing",
+                                                  "upload_data_source",
+                                                  "ingest_url_data_source",
+                                                  "request_oauth_integration_url",
+                                                  "check_integration_status",
+                                                  "list_data_sources",
+                                                  "run_analysis",
+                                                  "generate_report",
+                                                  "get_report",
+                                                  "get_usage",
+                                                  "get_billing_status",
+                                                  "create_checkout_session"};
+
+std::set<std::string> kept(const ToolPolicyOptions& options) {
+  ToolPolicy policy(options);
+  std::set<std::string> out;
+  for (const auto& t : k_claribi_tools) {
+    if (!policy.refusal(t)) out.insert(t);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("policy over clariBI's tools: allow, deny, both, read-only") {
+  CHECK(kept({}).size() == k_claribi_tools.size());
+  CHECK(kept({{"get_*", "list_*"}, {}, false}) == std::set<std::string>{"get_report", "get_usage",
+                                                                        "get_billing_status",
+                                                                        "list_data_sources"});
+  CHECK(kept({{}, {"*billing*", "*checkout*", "register_*"}, false}).size() ==
+        k_claribi_tools.size() - 3);
+  // Deny wins over allow.
+  CHECK(kept({{"get_*"}, {"get_billing_*"}, false}) ==
+        std::set<std::string>{"get_report", "get_usage"});
+  // Read-only keeps what reads; hides signup, uploads, ingestion, report generation and
+  // checkout. verify_email finishes a signup that register_account (hidden) would start.
+  CHECK(kept({{}, {}, true}) ==
+        std::set<std::string>{"verify_email", "check_pricing", "request_oauth_integration_url",
+                              "check_integration_status", "list_data_sources", "run_analysis",
+                              "get_report", "get_usage", "get_billing_status"});
+  ToolPolicy ro({{}, {}, true});
+  CHECK(ro.refusal("create_checkout_session").value().find("--read-only") != std::string::npos);
+  CHECK(ro.refusal("create_checkout_session").value().find("'create'") != std::string::npos);
+  ToolPolicy deny({{}, {"*BILLING*"}, false});
+  CHECK(deny.refusal("get_billing_status").value() == "blocked by --deny-tool '*BILLING*'");
+  ToolPolicy allow({{"get_*"}, {}, false});
+  CHECK(allow.refusal("run_analysis").value().find("--allow-tool") != std::string::npos);
+}
+
+TEST_CASE("the tool layer hides tools in tools/list answers and refuses their calls") {
+  ToolLayer layer(ToolPolicy({{}, {"get_usage"}, true}));
+  auto list = jsonrpc::parse(
+      R"({"jsonrpc":"2.0","id":3,"result":{"tools":[{"name":"get_report","inputSchema":{}},)"
+      R"({"name":"get_usage"},{"name":"create_checkout_session"},{"name":"run_analysis"}],)"
+      R"("nextCursor":"c2"}})");
+  REQUIRE(list);
+  CHECK(layer.rewrite_response("tools/list", *list));
+  CHECK(list->raw ==
+        R"({"jsonrpc":"2.0","id":3,"result":{"tools":[{"name":"get_report","inputSchema":{}},)"
+        R"({"name":"run_analysis"}],"nextCursor":"c2"}})");
+  auto other =
+      jsonrpc::parse(R"({"jsonrpc":"2.0","id":4,"result":{"tools":[{"name":"get_usage"}]}})");
+  CHECK_FALSE(layer.rewrite_response("prompts/list", *other));
+
+  auto call = jsonrpc::parse(
+      R"({"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"get_usage","arguments":{}}})");
+  auto why = layer.check_request(*call);
+  REQUIRE(why);
+  CHECK(why->find("get_usage") != std::string::npos);
+  auto fine = jsonrpc::parse(
+      R"({"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"get_report"}})");
+  CHECK_FALSE(layer.check_request(*fine));
+
+  ToolLayer open;  // no policy: answers pass untouched
+  auto again =
+      jsonrpc::parse(R"({"jsonrpc":"2.0","id":3,"result":{"tools":[{"name":"delete_x"}]}})");
+  CHECK_FALSE(open.rewrite_response("tools/list", *again));
+}
