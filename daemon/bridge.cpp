@@ -63,7 +63,7 @@ Bridge::Bridge(asio::io_context& io, StdoutWriter& out, BridgeOptions options,
       m_out(out),
       m_options(std::move(options)),
       m_on_finished(std::move(on_finished)),
-      m_tools(ToolPolicy(m_options.tools)),
+      m_tools(ToolPolicy(m_options.tools), m_options.uploads),
       m_poster(std::make_shared<Poster>()),
       m_grace(io) {
   m_poster->io = &io;
@@ -113,6 +113,7 @@ void Bridge::on_line(std::string&& line) {
     }
     return;
   }
+  std::shared_ptr<const transport::UploadBody> upload;
   if (m.kind == jsonrpc::Kind::request) {
     if (m.method == "server/discover") {
       // Dual-era clients fall back to initialize on "method not found".
@@ -126,10 +127,23 @@ void Bridge::on_line(std::string&& line) {
                   "request id " + m.id + " is already used by a request still in flight");
       return;
     }
-    if (auto refused = m_tools.check_request(m)) {
-      CLARIBI_LOG(info, "refused request " << m.id << ": " << *refused);
-      reply_error(m.id, jsonrpc::code::invalid_params, *refused);
+    auto prepared = m_tools.prepare_request(m);
+    if (prepared.outcome == PreparedRequest::Outcome::rpc_error) {
+      CLARIBI_LOG(info, "refused request " << m.id << ": " << prepared.message);
+      reply_error(m.id, jsonrpc::code::invalid_params, prepared.message);
       return;
+    }
+    if (prepared.outcome == PreparedRequest::Outcome::tool_error) {
+      CLARIBI_LOG(info, "request " << m.id << ": " << prepared.message);
+      m_out.write_line("{\"jsonrpc\":\"2.0\",\"id\":" + m.id +
+                       ",\"result\":{\"content\":[{\"type\":\"text\",\"text\":" +
+                       json::quote(prepared.message) + "}],\"isError\":true}}");
+      return;
+    }
+    upload = std::move(prepared.upload);
+    if (upload) {
+      CLARIBI_LOG(info, "request " << m.id << " sends " << upload->path << " (" << upload->file_size
+                                   << " bytes) as base64");
     }
     track(m);
   } else if (m.kind == jsonrpc::Kind::notification && m.method == "notifications/cancelled") {
@@ -143,12 +157,13 @@ void Bridge::on_line(std::string&& line) {
       }
     }
   }
-  send_to_remote(std::move(m));
+  send_to_remote(std::move(m), std::move(upload));
 }
 
-void Bridge::send_to_remote(jsonrpc::Message&& m) {
+void Bridge::send_to_remote(jsonrpc::Message&& m,
+                            std::shared_ptr<const transport::UploadBody> upload) {
   if (m_key_state != KeyState::ready && m_options.load_api_key) {
-    m_held.push_back(std::move(m));
+    m_held.push_back(Held{std::move(m), std::move(upload)});
     if (m_key_state == KeyState::unloaded) {
       m_key_state = KeyState::loading;
       run_off_thread<Result<std::optional<std::string>>>(
@@ -157,7 +172,35 @@ void Bridge::send_to_remote(jsonrpc::Message&& m) {
     }
     return;
   }
-  remote().send(std::move(m));
+  send_now(std::move(m), std::move(upload));
+}
+
+void Bridge::send_now(jsonrpc::Message&& m, std::shared_ptr<const transport::UploadBody> upload) {
+  if (!upload) {
+    remote().send(std::move(m));
+    return;
+  }
+  std::function<void(std::uint64_t, std::uint64_t)> progress;
+  auto it = m_pending.find(m.id);
+  if (it != m_pending.end() && !it->second.progress_token.empty()) {
+    progress = [this, id = m.id](std::uint64_t sent, std::uint64_t total) {
+      on_upload_progress(id, sent, total);
+    };
+  }
+  remote().send(std::move(m), std::move(upload), std::move(progress));
+}
+
+void Bridge::on_upload_progress(const std::string& id, std::uint64_t sent, std::uint64_t total) {
+  auto it = m_pending.find(id);
+  if (it == m_pending.end()) return;
+  auto& p = it->second;
+  p.uploaded = sent;
+  arm_timer(id, p);  // an upload that moves is not stuck
+  m_out.write_line(
+      "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{"
+      "\"progressToken\":" +
+      p.progress_token + ",\"progress\":" + std::to_string(sent) +
+      ",\"total\":" + std::to_string(total) + ",\"message\":\"claribi-bridge: file bytes sent\"}}");
 }
 
 void Bridge::on_api_key_loaded(Result<std::optional<std::string>>&& key) {
@@ -179,7 +222,7 @@ void Bridge::on_api_key_loaded(Result<std::optional<std::string>>&& key) {
   }
   auto held = std::move(m_held);
   m_held.clear();
-  for (auto& m : held) remote().send(std::move(m));
+  for (auto& h : held) send_now(std::move(h.message), std::move(h.upload));
 }
 
 void Bridge::on_oversized(LineFramer::Oversized&& line) {
@@ -267,7 +310,23 @@ void Bridge::on_remote_message(jsonrpc::Message&& m) {
       auto owner = m_progress_owner.find(jsonrpc::id_text(*token));
       if (owner != m_progress_owner.end()) {
         auto p = m_pending.find(owner->second);
-        if (p != m_pending.end()) arm_timer(p->first, p->second);
+        if (p != m_pending.end()) {
+          arm_timer(p->first, p->second);
+          if (p->second.uploaded > 0) {
+            // The bridge reported the upload in file bytes; the server counts from zero
+            // after it. Keep the client's progress increasing.
+            auto& doc_params = m.doc["params"];
+            auto shift = [&](const char* name) {
+              auto v = doc_params.FindMember(name);
+              if (v != doc_params.MemberEnd() && v->value.IsNumber()) {
+                v->value.SetDouble(v->value.GetDouble() + static_cast<double>(p->second.uploaded));
+              }
+            };
+            shift("progress");
+            shift("total");
+            m.raw = json::to_string(m.doc);
+          }
+        }
       }
     }
   }

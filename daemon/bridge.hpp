@@ -31,6 +31,8 @@ struct BridgeOptions {
   std::vector<CaptureRule> capture;
   /// Which tools the model may see and call.
   ToolPolicyOptions tools;
+  /// Which local files path twins may send.
+  UploadOptions uploads;
   /// Set when the configuration cannot work (e.g. an encrypted CLARIBI_API_KEY): every
   /// request is answered with this error and nothing goes to the remote.
   std::string config_error;
@@ -59,13 +61,21 @@ class Bridge {
     std::string method;
     std::string tool;  ///< tools/call: the tool's name
     std::string progress_token;
+    std::uint64_t uploaded = 0;  ///< file bytes a path twin sent; offsets the server's progress
     std::unique_ptr<asio::steady_timer> timer;
+  };
+  struct Held {
+    jsonrpc::Message message;
+    std::shared_ptr<const transport::UploadBody> upload;
   };
   struct Poster;
 
   transport::Remote& remote();
   /// Sends to the remote, holding messages back while the API key is being looked up.
-  void send_to_remote(jsonrpc::Message&& m);
+  void send_to_remote(jsonrpc::Message&& m,
+                      std::shared_ptr<const transport::UploadBody> upload = nullptr);
+  void send_now(jsonrpc::Message&& m, std::shared_ptr<const transport::UploadBody> upload);
+  void on_upload_progress(const std::string& id, std::uint64_t sent, std::uint64_t total);
   void on_api_key_loaded(Result<std::optional<std::string>>&& key);
   /// A tools/call answer carrying minted credentials: use them, store the key, then
   /// forward the answer with the credentials replaced by notes.
@@ -93,7 +103,7 @@ class Bridge {
   std::unordered_map<std::string, std::string> m_progress_owner;  ///< progress token → id
   enum class KeyState { unloaded, loading, ready };
   KeyState m_key_state = KeyState::unloaded;
-  std::vector<jsonrpc::Message> m_held;  ///< waiting for the API key lookup
+  std::vector<Held> m_held;  ///< waiting for the API key lookup
   std::shared_ptr<Poster> m_poster;
   bool m_eof = false;
   bool m_shutting_down = false;

@@ -63,6 +63,8 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
   std::string credential_store = "keychain";
   std::vector<std::string> capture_args;
   ToolPolicyOptions tool_policy;
+  UploadOptions uploads;
+  double max_upload_mb = 25;
 
   app.add_option("--header", header_args,
                  "Extra HTTP header 'Name: value' for the remote (repeatable; ${VAR} is expanded "
@@ -103,6 +105,16 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
   app.add_flag("--read-only", tool_policy.read_only,
                "Hide and refuse tools whose names contain a write verb (create, update, delete, "
                "send, refund, upload, ...)");
+  app.add_option("--upload-dir", uploads.dirs,
+                 "A directory whose files tools may send by path (repeatable); see the *_path "
+                 "arguments the bridge adds beside base64 ones")
+      ->allow_extra_args(false);
+  app.add_flag("--upload-allow-hidden", uploads.allow_hidden,
+               "Allow sending hidden files (names starting with '.') from upload directories");
+  app.add_option("--max-upload-mb", max_upload_mb,
+                 "Largest file a tool may send by path, in MB of base64 (10^6 bytes)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 100000.0));
   app.add_option("--capture-key", capture_args,
                  "TOOL=KEY_PREFIX or TOOL=field:NAME: a tool whose result carries a newly "
                  "minted API key, which is stored in the keychain and hidden from the client "
@@ -259,6 +271,8 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
         timeout);
   };
   bridge.tools = tool_policy;
+  uploads.max_encoded = static_cast<std::uint64_t>(max_upload_mb * 1e6 + 0.5);
+  bridge.uploads = uploads;
   bridge.capture.push_back(default_capture_rule());
   for (const auto& c : capture_args) {
     auto rule = parse_capture_rule(c);

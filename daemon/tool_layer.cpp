@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstdio>
+#include <random>
 
 namespace claribi::daemon {
 namespace {
@@ -109,34 +111,191 @@ std::optional<std::string> ToolPolicy::refusal(std::string_view name) const {
   return std::nullopt;
 }
 
-ToolLayer::ToolLayer(ToolPolicy policy) : m_policy(std::move(policy)) {}
+namespace {
 
-std::optional<std::string> ToolLayer::check_request(const jsonrpc::Message& m) const {
-  if (m.method != "tools/call" || !m_policy.active()) return std::nullopt;
-  const auto* params = json::member(m.doc, "params");
-  auto name = json::string_or_empty(params ? json::member(*params, "name") : nullptr);
-  if (auto why = m_policy.refusal(name)) {
-    return "tool '" + std::string(name) + "' is not available through claribi-bridge: " + *why;
+/// The twin of an argument carrying base64, or empty when it carries none.
+std::string twin_name(std::string_view arg, const json::Value& schema) {
+  auto lowered = text::lower(arg);
+  std::string_view stem;
+  bool by_name = lowered.size() >= 6 && lowered.compare(lowered.size() - 6, 6, "base64") == 0;
+  if (by_name) {
+    stem = arg.substr(0, arg.size() - 6);
+    while (!stem.empty() && (stem.back() == '_' || stem.back() == '-')) stem.remove_suffix(1);
+  } else if (text::lower(json::string_or_empty(json::member(schema, "contentEncoding"))) ==
+             "base64") {
+    stem = arg;
+  } else {
+    return {};
   }
-  return std::nullopt;
+  return (stem.empty() ? std::string("file") : std::string(stem)) + "_path";
 }
 
-bool ToolLayer::rewrite_response(const std::string& method, jsonrpc::Message& m) const {
-  if (method != "tools/list" || !m_policy.active()) return false;
+/// The format value for a file name's extension, fitted to the argument's enum if it has one.
+std::string format_for(const std::string& path, const std::vector<std::string>& allowed) {
+  auto dot = path.rfind('.');
+  auto slash = path.rfind('/');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return {};
+  auto ext = text::lower(path.substr(dot + 1));
+  if (ext == "jsonl" || ext == "ndjson") ext = "json";
+  if (ext == "text") ext = "txt";
+  const std::vector<std::string> known = {"csv", "tsv", "json", "xlsx", "xls", "txt", "pdf"};
+  if (std::find(known.begin(), known.end(), ext) == known.end()) return {};
+  if (allowed.empty()) return ext;
+  std::vector<std::string> candidates = {ext};
+  if (ext == "xlsx" || ext == "xls") candidates.insert(candidates.end(), {"excel", "xlsx", "xls"});
+  if (ext == "txt") candidates.insert(candidates.end(), {"text", "plain", "txt"});
+  for (const auto& c : candidates) {
+    for (const auto& a : allowed) {
+      if (text::lower(a) == c) return a;
+    }
+  }
+  return {};
+}
+
+std::string random_hex() {
+  std::random_device rd;
+  char buf[33];
+  std::snprintf(buf, sizeof buf, "%08x%08x%08x%08x", rd(), rd(), rd(), rd());
+  return buf;
+}
+
+}  // namespace
+
+ToolLayer::ToolLayer(ToolPolicy policy, UploadOptions uploads)
+    : m_policy(std::move(policy)), m_uploads(std::move(uploads)) {}
+
+PreparedRequest ToolLayer::prepare_request(jsonrpc::Message& m) const {
+  PreparedRequest out;
+  if (m.method != "tools/call") return out;
+  auto params_it = m.doc.FindMember("params");
+  if (params_it == m.doc.MemberEnd() || !params_it->value.IsObject()) return out;
+  auto& params = params_it->value;
+  std::string name(json::string_or_empty(json::member(params, "name")));
+  if (auto why = m_policy.refusal(name); why && m_policy.active()) {
+    out.outcome = PreparedRequest::Outcome::rpc_error;
+    out.message = "tool '" + name + "' is not available through claribi-bridge: " + *why;
+    return out;
+  }
+  auto info = m_tools.find(name);
+  auto args_it = params.FindMember("arguments");
+  if (info == m_tools.end() || args_it == params.MemberEnd() || !args_it->value.IsObject()) {
+    return out;
+  }
+  auto& args = args_it->value;
+  auto& a = m.doc.GetAllocator();
+  for (const auto& twin : info->second.twins) {
+    auto given = args.FindMember(twin.path_arg.c_str());
+    if (given == args.MemberEnd()) continue;
+    auto fail_tool = [&](std::string why) {
+      out.outcome = PreparedRequest::Outcome::tool_error;
+      out.message = "claribi-bridge did not send the file: " + why;
+      return out;
+    };
+    if (!given->value.IsString()) return fail_tool(twin.path_arg + " must be a string path");
+    if (out.upload) return fail_tool("only one file can be sent per call");
+    if (args.HasMember(twin.base64_arg.c_str())) {
+      return fail_tool("give either " + twin.path_arg + " or " + twin.base64_arg + ", not both");
+    }
+    std::string requested(given->value.GetString(), given->value.GetStringLength());
+    auto file = check_upload(m_uploads, requested, m_roots);
+    if (!file) return fail_tool(file.error().message);
+    if (info->second.has_format && !args.HasMember("format")) {
+      auto format = format_for(file->path, info->second.format_values);
+      if (!format.empty()) args.AddMember("format", json::Value(format.c_str(), a), a);
+    }
+    auto placeholder = "claribi-bridge-upload-" + random_hex();
+    args.RemoveMember(twin.path_arg.c_str());
+    args.AddMember(json::Value(twin.base64_arg.c_str(), a), json::Value(placeholder.c_str(), a), a);
+    auto body = std::make_shared<transport::UploadBody>();
+    body->path = file->path;
+    body->file_size = file->size;
+    body->device = file->device;
+    body->inode = file->inode;
+    m.raw = json::to_string(m.doc);
+    auto at = m.raw.find(placeholder);
+    body->prefix = m.raw.substr(0, at);
+    body->suffix = m.raw.substr(at + placeholder.size());
+    out.upload = std::move(body);
+  }
+  return out;
+}
+
+bool ToolLayer::rewrite_response(const std::string& method, jsonrpc::Message& m) {
+  if (method != "tools/list") return false;
   auto result = m.doc.FindMember("result");
   if (result == m.doc.MemberEnd() || !result->value.IsObject()) return false;
   auto tools = result->value.FindMember("tools");
   if (tools == result->value.MemberEnd() || !tools->value.IsArray()) return false;
   auto& list = tools->value;
+  auto& a = m.doc.GetAllocator();
   bool changed = false;
   for (auto it = list.Begin(); it != list.End();) {
-    auto name = json::string_or_empty(json::member(*it, "name"));
-    if (m_policy.refusal(name)) {
+    std::string name(json::string_or_empty(json::member(*it, "name")));
+    if (m_policy.active() && m_policy.refusal(name)) {
       it = list.Erase(it);
       changed = true;
-    } else {
-      ++it;
+      continue;
     }
+    ToolInfo info;
+    auto schema = it->FindMember("inputSchema");
+    auto props = schema != it->MemberEnd() && schema->value.IsObject()
+                     ? schema->value.FindMember("properties")
+                     : it->MemberEnd();
+    if (schema != it->MemberEnd() && schema->value.IsObject() &&
+        props != schema->value.MemberEnd() && props->value.IsObject()) {
+      auto& properties = props->value;
+      if (const auto* format = json::member(properties, "format")) {
+        info.has_format = true;
+        if (const auto* values = json::member(*format, "enum"); values && values->IsArray()) {
+          for (const auto& v : values->GetArray()) {
+            if (v.IsString()) info.format_values.emplace_back(v.GetString());
+          }
+        }
+      }
+      for (const auto& p : properties.GetObject()) {
+        std::string arg(p.name.GetString(), p.name.GetStringLength());
+        auto twin = twin_name(arg, p.value);
+        if (twin.empty() || properties.HasMember(twin.c_str())) continue;
+        info.twins.push_back(Twin{twin, arg});
+      }
+      for (const auto& t : info.twins) {
+        std::string description =
+            "Absolute path of a local file: claribi-bridge reads it and sends its contents "
+            "base64-encoded as " +
+            t.base64_arg + ", so you need not read or encode the file yourself. Give this or " +
+            t.base64_arg + ", not both.";
+        json::Value prop(rapidjson::kObjectType);
+        prop.AddMember("type", "string", a);
+        prop.AddMember("description", json::Value(description.c_str(), a), a);
+        properties.AddMember(json::Value(t.path_arg.c_str(), a), prop, a);
+        // Either argument will do now, so neither is required.
+        if (auto req = schema->value.FindMember("required");
+            req != schema->value.MemberEnd() && req->value.IsArray()) {
+          for (auto r = req->value.Begin(); r != req->value.End();) {
+            if (r->IsString() && t.base64_arg == r->GetString()) {
+              r = req->value.Erase(r);
+            } else {
+              ++r;
+            }
+          }
+        }
+        std::string note = " (claribi-bridge: pass " + t.path_arg +
+                           " with a local file path instead of " + t.base64_arg + ".)";
+        auto d = it->FindMember("description");
+        if (d != it->MemberEnd() && d->value.IsString()) {
+          std::string text(d->value.GetString(), d->value.GetStringLength());
+          text += note;
+          d->value.SetString(text.c_str(), static_cast<rapidjson::SizeType>(text.size()), a);
+        }
+        changed = true;
+      }
+    }
+    if (info.twins.empty()) {
+      m_tools.erase(name);
+    } else {
+      m_tools[name] = std::move(info);
+    }
+    ++it;
   }
   if (changed) m.raw = json::to_string(m.doc);
   return changed;

@@ -1,10 +1,15 @@
 #pragma once
 
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
+#include "daemon/uploads.hpp"
+#include "transport/http_worker.hpp"
 #include "util/jsonrpc.hpp"
 
 namespace claribi::daemon {
@@ -34,22 +39,50 @@ class ToolPolicy {
   ToolPolicyOptions m_options;
 };
 
+/// What to do with a client request after the tool layer saw it.
+struct PreparedRequest {
+  enum class Outcome { forward, rpc_error, tool_error };
+  Outcome outcome = Outcome::forward;
+  std::string message;  ///< the error, for rpc_error and tool_error
+  /// A path twin was used: the request's body is made from this file while it is sent.
+  std::shared_ptr<const transport::UploadBody> upload;
+};
+
 /// The one place where the bridge changes tools: it sees the client's tools/call requests
-/// and the remote's tools/list results. `tools/list_changed` needs nothing here: the client
-/// lists again and the same rules apply to the new list.
+/// and the remote's tools/list results. It hides tools the policy refuses, and gives every
+/// argument that carries base64 content a path twin (`data_path` beside `data_base64`).
+/// `tools/list_changed` needs nothing here: the client lists again and the same rules
+/// apply to the new list.
 class ToolLayer {
  public:
-  explicit ToolLayer(ToolPolicy policy = ToolPolicy());
+  explicit ToolLayer(ToolPolicy policy = ToolPolicy(), UploadOptions uploads = {});
 
-  /// A client request. Returns an error message when the bridge must refuse it itself.
-  std::optional<std::string> check_request(const jsonrpc::Message& m) const;
+  /// A client request. tools/call of a hidden tool: rpc_error. A path twin: the file is
+  /// checked (a refusal is a tool_error) and `m` is rewritten around a placeholder.
+  PreparedRequest prepare_request(jsonrpc::Message& m) const;
 
-  /// The remote's answer to `method`. Rewrites `m.raw` when tools were hidden; returns
+  /// The remote's answer to `method`. Rewrites `m.raw` when it changed tools; returns
   /// whether it did.
-  bool rewrite_response(const std::string& method, jsonrpc::Message& m) const;
+  bool rewrite_response(const std::string& method, jsonrpc::Message& m);
+
+  /// Client roots (file:// URIs turned into paths) that also open directories for uploads.
+  void set_roots(std::vector<std::string> roots) { m_roots = std::move(roots); }
 
  private:
+  struct Twin {
+    std::string path_arg;    ///< e.g. data_path
+    std::string base64_arg;  ///< e.g. data_base64
+  };
+  struct ToolInfo {
+    std::vector<Twin> twins;
+    bool has_format = false;
+    std::vector<std::string> format_values;  ///< the format argument's enum, if any
+  };
+
   ToolPolicy m_policy;
+  UploadOptions m_uploads;
+  std::vector<std::string> m_roots;
+  std::unordered_map<std::string, ToolInfo> m_tools;  ///< from the last tools/list answers
 };
 
 }  // namespace claribi::daemon

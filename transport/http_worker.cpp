@@ -1,12 +1,18 @@
 #include "transport/http_worker.hpp"
 
+#include "util/base64.hpp"
 #include "util/log.hpp"
 #include "util/text.hpp"
 
 #include <curl/curl.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <asio/post.hpp>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 namespace claribi::transport {
 namespace {
@@ -16,6 +22,34 @@ struct GlobalInit {
 };
 
 }  // namespace
+
+std::uint64_t UploadBody::total() const {
+  return prefix.size() + base64::encoded_size(file_size) + suffix.size();
+}
+
+/// Where an upload body stands: which part, the open file, encoded text not yet handed out.
+struct UploadState {
+  enum class Part { prefix, file, suffix, done };
+  Part part = Part::prefix;
+  std::size_t offset = 0;  ///< within prefix or suffix
+  int fd = -1;
+  std::uint64_t file_read = 0;
+  std::uint64_t last_progress = 0;
+  base64::StreamEncoder encoder;
+  std::string pending;  ///< encoded, not yet copied to libcurl
+  std::size_t pending_offset = 0;
+  std::string error;
+
+  ~UploadState() { close_file(); }
+  void close_file() {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+  }
+  void reset() {
+    close_file();
+    *this = UploadState();
+  }
+};
 
 std::string HttpHead::header(std::string_view name) const {
   auto want = text::lower(name);
@@ -38,6 +72,7 @@ struct HttpWorker::Transfer {
   std::string body;
   bool too_large = false;
   std::unique_ptr<SseParser> sse;
+  std::unique_ptr<UploadState> upload;
   char error[CURL_ERROR_SIZE] = {};
 
   ~Transfer() {
@@ -91,7 +126,15 @@ HttpWorker::TransferId HttpWorker::start(HttpRequest request, HttpHandlers handl
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, r.connect_timeout_ms);
   if (r.timeout_ms > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, r.timeout_ms);
   if (!r.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, r.ca_file.c_str());
-  if (r.method == "POST") {
+  if (r.method == "POST" && r.upload) {
+    t->upload = std::make_unique<UploadState>();
+    curl_easy_setopt(e, CURLOPT_POST, 1L);
+    curl_easy_setopt(e, CURLOPT_READFUNCTION, &HttpWorker::on_read);
+    curl_easy_setopt(e, CURLOPT_READDATA, t.get());
+    curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, &HttpWorker::on_seek);
+    curl_easy_setopt(e, CURLOPT_SEEKDATA, t.get());
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.upload->total()));
+  } else if (r.method == "POST") {
     curl_easy_setopt(e, CURLOPT_POST, 1L);
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.data());
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
@@ -173,6 +216,90 @@ void HttpWorker::deliver_head(Transfer& t) {
   });
 }
 
+int HttpWorker::on_seek(void* self, std::int64_t offset, int origin) {
+  auto* t = static_cast<Transfer*>(self);
+  // libcurl rewinds to resend the whole body (a redirect, a retried connection).
+  if (offset != 0 || origin != SEEK_SET || !t->upload) return CURL_SEEKFUNC_CANTSEEK;
+  t->upload->reset();
+  return CURL_SEEKFUNC_OK;
+}
+
+std::size_t HttpWorker::on_read(char* buffer, std::size_t size, std::size_t n, void* self) {
+  auto* t = static_cast<Transfer*>(self);
+  auto& u = *t->upload;
+  const auto& body = *t->request.upload;
+  std::size_t room = size * n;
+  std::size_t given = 0;
+  auto give = [&](const char* data, std::size_t len) {
+    std::size_t k = std::min(len, room - given);
+    std::memcpy(buffer + given, data, k);
+    given += k;
+    return k;
+  };
+  while (given < room && u.part != UploadState::Part::done) {
+    if (u.pending_offset < u.pending.size()) {
+      u.pending_offset +=
+          give(u.pending.data() + u.pending_offset, u.pending.size() - u.pending_offset);
+      continue;
+    }
+    if (u.part == UploadState::Part::prefix) {
+      u.offset += give(body.prefix.data() + u.offset, body.prefix.size() - u.offset);
+      if (u.offset == body.prefix.size()) {
+        u.part = UploadState::Part::file;
+        u.offset = 0;
+      }
+    } else if (u.part == UploadState::Part::file) {
+      if (u.fd < 0) {
+        u.fd = ::open(body.path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        struct stat st {};
+        if (u.fd < 0 || ::fstat(u.fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+            static_cast<std::uint64_t>(st.st_dev) != body.device ||
+            static_cast<std::uint64_t>(st.st_ino) != body.inode) {
+          u.error = "the file " + body.path + " was replaced or removed before it could be sent";
+          return CURL_READFUNC_ABORT;
+        }
+      }
+      char chunk[48 * 1024];
+      ssize_t got = ::read(u.fd, chunk, sizeof chunk);
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) {
+        u.error = "reading " + body.path + " failed: " + std::strerror(errno);
+        return CURL_READFUNC_ABORT;
+      }
+      u.pending.clear();
+      u.pending_offset = 0;
+      if (got > 0) {
+        u.file_read += static_cast<std::uint64_t>(got);
+        if (u.file_read > body.file_size) {
+          u.error = "the file " + body.path + " grew while it was being sent";
+          return CURL_READFUNC_ABORT;
+        }
+        u.encoder.feed(chunk, static_cast<std::size_t>(got), u.pending);
+      } else {
+        if (u.file_read != body.file_size) {
+          u.error = "the file " + body.path + " shrank while it was being sent";
+          return CURL_READFUNC_ABORT;
+        }
+        u.encoder.finish(u.pending);
+        u.close_file();
+        u.part = UploadState::Part::suffix;
+      }
+      if (t->handlers.on_upload_progress &&
+          (u.file_read - u.last_progress >= (256u << 10) || got == 0)) {
+        u.last_progress = u.file_read;
+        asio::post(t->worker->m_io, [alive = t->alive, fn = t->handlers.on_upload_progress,
+                                     sent = u.file_read, total = body.file_size] {
+          if (*alive) fn(sent, total);
+        });
+      }
+    } else if (u.part == UploadState::Part::suffix) {
+      u.offset += give(body.suffix.data() + u.offset, body.suffix.size() - u.offset);
+      if (u.offset == body.suffix.size()) u.part = UploadState::Part::done;
+    }
+  }
+  return given;
+}
+
 std::size_t HttpWorker::on_write(char* data, std::size_t size, std::size_t n, void* self) {
   auto* t = static_cast<Transfer*>(self);
   std::size_t len = size * n;
@@ -217,6 +344,7 @@ void HttpWorker::finish(Transfer& t, int curl_code) {
                      ? std::string(t.error)
                      : std::string(curl_easy_strerror(static_cast<CURLcode>(curl_code)));
   }
+  if (!done.ok && t.upload && !t.upload->error.empty()) done.error = t.upload->error;
   done.body = std::move(t.body);
   asio::post(m_io, [alive = t.alive, fn = t.handlers.on_done, id = t.id, this,
                     done = std::move(done)]() mutable {

@@ -17,12 +17,25 @@
 
 namespace claribi::transport {
 
+/// A POST body made while it is sent: `prefix`, then the base64 of a file read in pieces,
+/// then `suffix`. Neither the file nor its encoding is ever whole in memory.
+struct UploadBody {
+  std::string prefix;
+  std::string path;             ///< opened O_NOFOLLOW; must still be the file below
+  std::uint64_t file_size = 0;  ///< as checked before the call; a change aborts the upload
+  std::uint64_t device = 0;     ///< st_dev and st_ino of the checked file
+  std::uint64_t inode = 0;
+  std::string suffix;
+  std::uint64_t total() const;  ///< the exact body length (Content-Length)
+};
+
 struct HttpRequest {
   std::string method = "POST";  ///< GET, POST or DELETE
   std::string url;
   std::vector<std::string> headers;  ///< "Name: value" lines
   std::string body;
-  long timeout_ms = 0;  ///< whole transfer; 0 means none (streams)
+  std::shared_ptr<const UploadBody> upload;  ///< when set, the body (instead of `body`)
+  long timeout_ms = 0;                       ///< whole transfer; 0 means none (streams)
   long connect_timeout_ms = 10000;
   std::size_t max_body = std::size_t{64} << 20;  ///< a JSON body, or one SSE event
   std::string ca_file;
@@ -53,6 +66,8 @@ struct HttpHandlers {
   std::function<void(SseEvent&&)> on_event;      ///< text/event-stream responses only
   std::function<void(long)> on_retry;            ///< an SSE retry field, milliseconds
   std::function<void(HttpDone&&)> on_done;       ///< last call
+  /// Uploads: bytes of the file sent so far and the file's size, now and then.
+  std::function<void(std::uint64_t, std::uint64_t)> on_upload_progress;
 };
 
 /// Drives every HTTP transfer of the process on one thread with a libcurl multi handle
@@ -79,6 +94,8 @@ class HttpWorker {
   void finish(Transfer& t, int curl_code);
   static std::size_t on_write(char* data, std::size_t size, std::size_t n, void* self);
   static std::size_t on_header(char* data, std::size_t size, std::size_t n, void* self);
+  static std::size_t on_read(char* buffer, std::size_t size, std::size_t n, void* self);
+  static int on_seek(void* self, std::int64_t offset, int origin);
   void deliver_head(Transfer& t);
 
   asio::io_context& m_io;

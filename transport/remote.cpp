@@ -36,6 +36,9 @@ struct Remote::Outgoing {
   int resumes = 0;
   bool answered = false;
   HttpWorker::TransferId transfer = 0;
+  /// A tools/call whose body is made from a file while it is sent (path twins).
+  std::shared_ptr<const UploadBody> upload;
+  std::function<void(std::uint64_t, std::uint64_t)> on_upload_progress;
   /// Internal requests: the answer (or failure) goes here instead of to the client.
   std::function<void(Result<jsonrpc::Message>)> on_answer;
   /// Internal notifications: called once the remote accepted it.
@@ -101,7 +104,14 @@ HttpRequest Remote::make_request(std::string method, const std::string& url) con
 }
 
 void Remote::send(jsonrpc::Message&& message) {
+  send(std::move(message), nullptr, nullptr);
+}
+
+void Remote::send(jsonrpc::Message&& message, std::shared_ptr<const UploadBody> upload,
+                  std::function<void(std::uint64_t, std::uint64_t)> on_progress) {
   auto o = std::make_shared<Outgoing>();
+  o->upload = std::move(upload);
+  o->on_upload_progress = std::move(on_progress);
   o->kind = message.kind;
   o->method = std::move(message.method);
   o->id = std::move(message.id);
@@ -139,7 +149,11 @@ void Remote::post(std::shared_ptr<Outgoing> o) {
   auto req = make_request("POST", m_options.url.text);
   bool is_initialize = o->method == "initialize";
   req.headers = request_headers(true, std::string(k_accept_both), !is_initialize);
-  req.body = o->raw;
+  if (o->upload) {
+    req.upload = o->upload;
+  } else {
+    req.body = o->raw;
+  }
   o->generation = m_generation;
   o->sent_with_session = !m_session_id.empty() && !is_initialize;
 
@@ -158,6 +172,7 @@ void Remote::post(std::shared_ptr<Outgoing> o) {
     if (ev.type == "message") deliver_text(std::move(ev.data), nullptr, stream);
   };
   h.on_retry = [stream](long ms) { stream->retry_ms = ms; };
+  h.on_upload_progress = o->on_upload_progress;
   h.on_done = [this, o, head, stream](HttpDone&& done) {
     finish_post(o, *head, std::move(done), stream);
   };
@@ -599,12 +614,17 @@ void Remote::legacy_post(std::shared_ptr<Outgoing> o) {
   }
   auto req = make_request("POST", m_legacy_endpoint);
   req.headers = request_headers(true, std::string(k_accept_both), false);
-  req.body = o->raw;
+  if (o->upload) {
+    req.upload = o->upload;
+  } else {
+    req.body = o->raw;
+  }
   o->generation = m_generation;
   o->sent_with_session = true;
   auto head = std::make_shared<HttpHead>();
   HttpHandlers h;
   h.on_head = [head](const HttpHead& got) { *head = got; };
+  h.on_upload_progress = o->on_upload_progress;
   h.on_done = [this, o, head](HttpDone&& done) {
     if (m_closing) return;
     if (!done.ok && head->status == 0) {

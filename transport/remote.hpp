@@ -58,6 +58,10 @@ class Remote {
 
   /// Sends one client message (request, notification or response); its text is moved.
   void send(jsonrpc::Message&& message);
+  /// The same, with the body made from `upload` while it is sent (the message's raw text is
+  /// kept for logs and resending); `on_progress` gets file bytes sent and the file's size.
+  void send(jsonrpc::Message&& message, std::shared_ptr<const UploadBody> upload,
+            std::function<void(std::uint64_t, std::uint64_t)> on_progress);
 
   /// Replaces the Authorization header of every later request (credentials minted during
   /// the session).

@@ -9,9 +9,12 @@ Binds 127.0.0.1 on an ephemeral port. Tools:
   garbage / html / huge / status {code}   broken answers
   announce_tools {names}  adds tools to tools/list and answers over SSE with
                        notifications/tools/list_changed before the result
+  upload_data_source {name, format, data_base64}  decodes the file; answers its sha256,
+                       length and format
   verify_email {code}  clariBI's signup finish: mints an API key and an access token (in
                        structuredContent and in the text), as state.minted_key/minted_token
 """
+import base64
 import hashlib
 import json
 import socket
@@ -20,7 +23,17 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-TOOLS = [{"name": n, "description": n, "inputSchema": {"type": "object"}} for n in
+UPLOAD_TOOL = {
+    "name": "upload_data_source",
+    "description": "Upload a file as a data source.",
+    "inputSchema": {"type": "object", "properties": {
+        "name": {"type": "string"},
+        "format": {"type": "string", "enum": ["csv", "tsv", "json", "excel", "text", "pdf"]},
+        "data_base64": {"type": "string", "description": "The file, base64-encoded"},
+        "wait_seconds": {"type": "number"}},
+        "required": ["name", "format", "data_base64"]}}
+
+TOOLS = [UPLOAD_TOOL] + [{"name": n, "description": n, "inputSchema": {"type": "object"}} for n in
          ("digest", "sleep", "progress", "cut", "garbage", "html", "huge", "status", "verify_email", "announce_tools", "delete_everything", "huge_chunked")]
 
 
@@ -206,6 +219,13 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(tail)
             except OSError:
                 self.close_connection = True
+        elif name == "upload_data_source":
+            try:
+                data = base64.b64decode(args.get("data_base64", ""), validate=True)
+            except (ValueError, TypeError) as e:
+                self.send_json(result(f"bad base64: {e}"))
+                return
+            self.send_json(result(f"{hashlib.sha256(data).hexdigest()} {len(data)} {args.get('format')}"))
         elif name == "announce_tools":
             with self.state.lock:
                 self.state.extra_tools += list(args.get("names", []))

@@ -8,9 +8,11 @@ import hashlib
 import json
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -204,10 +206,11 @@ def test_garbage_wrong_type_and_huge_bodies(fx):
     assert peak_mb < limit, f"peak RSS {peak_mb:.0f} MB after a declared 100 MB body (limit {limit})"
     huge = b.tool("huge_chunked", timeout=30)
     assert "larger than the limit" in huge["error"]["message"], huge
-    # Without a length the body is read up to the 64 MiB limit, then refused (release: ~70 MB).
-    # Under ASan the allocator's quarantine keeps freed buffers resident: a looser bound.
+    # Without a length the body is read up to the 64 MiB limit, then refused: release peaks
+    # measured 70 to 134 MB (one or two 64 MiB buffers resident at once, run to run). Under
+    # ASan the allocator's quarantine keeps freed buffers resident: a looser bound.
     peak_mb = b.rss_peak_kb() / 1024
-    limit = 400 if os.environ.get("CLARIBI_SANITIZED") else 120
+    limit = 400 if os.environ.get("CLARIBI_SANITIZED") else 200
     assert peak_mb < limit, f"peak RSS {peak_mb:.0f} MB after a chunked 100 MB body (limit {limit})"
     status = b.tool("status", {"code": 503})
     assert "HTTP 503" in status["error"]["message"], status
@@ -359,6 +362,129 @@ def test_tool_policy_hides_and_refuses_and_survives_list_changed(fx):
     assert "--read-only" in b.tool("drop_table")["error"]["message"]
     b.close()
     b.check_stdout()
+
+
+def _upload_dir():
+    d = tempfile.mkdtemp(prefix="claribi-upload-")
+    return d
+
+
+def _upload(b, path, meta=None, keep=None, **extra):
+    args = {"name": "t", "data_path": path, **extra}
+    return b.tool("upload_data_source", args, timeout=60, meta=meta, keep=keep)
+
+
+def test_upload_by_path_twins_round_trip_byte_for_byte(fx):
+    d = _upload_dir()
+    try:
+        b = Bridge(fx.url, "--upload-dir", d)
+        b.initialize()
+        tools = b.wait_for(b.request("tools/list"))["result"]["tools"]
+        upload = [t for t in tools if t["name"] == "upload_data_source"][0]
+        props = upload["inputSchema"]["properties"]
+        assert "data_path" in props and "data_base64" in props, props
+        assert "data_base64" not in upload["inputSchema"]["required"], upload
+        assert "data_path" in upload["description"]
+        cases = {"empty.csv": b"", "one.csv": b"a", "two.csv": b"ab", "three.csv": b"abc",
+                 "text.txt": "héllo wörld ✓ 漢字\n".encode() * 1000,
+                 "binary.pdf": bytes(range(256)) * 64,
+                 "onemb.json": os.urandom(1 << 20),
+                 "big.xlsx": os.urandom(18 * 1000 * 1000)}
+        want_format = {"csv": "csv", "txt": "text", "pdf": "pdf", "json": "json", "xlsx": "excel"}
+        for name, data in cases.items():
+            path = os.path.join(d, name)
+            with open(path, "wb") as f:
+                f.write(data)
+            answer = _upload(b, path)
+            digest, size, fmt = text_of(answer).split()
+            assert digest == hashlib.sha256(data).hexdigest() and int(size) == len(data), (name, answer)
+            assert fmt == want_format[name.rsplit(".", 1)[1]], (name, fmt)
+        # An explicit format is kept; the base64 argument still works as before.
+        path = os.path.join(d, "one.csv")
+        assert text_of(_upload(b, path, format="tsv")).endswith(" tsv")
+        plain = b.tool("upload_data_source", {"name": "t", "format": "csv", "data_base64": "YWJj"})
+        assert text_of(plain).startswith(hashlib.sha256(b"abc").hexdigest())
+        peak_mb = b.rss_peak_kb() / 1024
+        limit = 200 if os.environ.get("CLARIBI_SANITIZED") else 24
+        assert peak_mb <= limit, f"peak RSS {peak_mb:.1f} MB after an 18 MB upload (limit {limit})"
+        b.close()
+        b.check_stdout()
+    finally:
+        shutil.rmtree(d)
+
+
+def test_upload_progress_is_reported_in_order(fx):
+    d = _upload_dir()
+    try:
+        path = os.path.join(d, "data.csv")
+        with open(path, "wb") as f:
+            f.write(os.urandom(3 * 1000 * 1000))
+        b = Bridge(fx.url, "--upload-dir", d)
+        b.initialize()
+        b.wait_for(b.request("tools/list"))  # twins exist for tools the client has listed
+        seen = []
+        answer = _upload(b, path, meta={"progressToken": "up-1"}, keep=seen)
+        assert "result" in answer and not answer["result"].get("isError"), answer
+        progress = [m["params"] for m in seen if m.get("method") == "notifications/progress"]
+        assert len(progress) >= 3, progress
+        values = [p["progress"] for p in progress]
+        assert values == sorted(values) and len(set(values)) == len(values), values
+        assert values[-1] == 3 * 1000 * 1000 and progress[-1]["total"] == 3 * 1000 * 1000
+        assert all(p["progressToken"] == "up-1" for p in progress)
+        b.close()
+        b.check_stdout()
+    finally:
+        shutil.rmtree(d)
+
+
+def test_upload_refusals_are_clear_tool_errors(fx):
+    d = _upload_dir()
+    outside = _upload_dir()
+    try:
+        with open(os.path.join(d, "ok.csv"), "wb") as f:
+            f.write(b"x" * 800000)
+        with open(os.path.join(outside, "secret.csv"), "wb") as f:
+            f.write(b"secret")
+        os.symlink(os.path.join(outside, "secret.csv"), os.path.join(d, "escape.csv"))
+        with open(os.path.join(d, ".hidden.csv"), "wb") as f:
+            f.write(b"h")
+        os.mkfifo(os.path.join(d, "pipe.csv"))
+        b = Bridge(fx.url, "--upload-dir", d, "--max-upload-mb", "1")
+        b.initialize()
+        b.wait_for(b.request("tools/list"))
+        expect = {
+            os.path.join(d, "ok.csv"): "over the upload cap",
+            os.path.join(outside, "secret.csv"): "outside the allowed upload directories",
+            os.path.join(d, "escape.csv"): "leads outside the allowed upload directories",
+            os.path.join(d, ".hidden.csv"): "hidden",
+            os.path.join(d, "pipe.csv"): "FIFO",
+            os.path.join(d, "missing.csv"): "No such file",
+            "relative.csv": "not an absolute path",
+            d: "directory",
+        }
+        for path, why in expect.items():
+            answer = _upload(b, path)
+            assert answer["result"].get("isError") is True, (path, answer)
+            text = text_of(answer)
+            assert why in text, (path, text)
+        both = _upload(b, os.path.join(d, "ok.csv"), data_base64="YQ==")
+        assert "not both" in text_of(both)
+        over = text_of(_upload(b, os.path.join(d, "ok.csv")))
+        assert "800000 bytes" in over and "1.1 MB as base64" in over and "1.0 MB encoded" in over, over
+        calls = [e for e in fx.state.log if e[1] == "tools/call"]
+        assert not calls, "a refused upload reached the remote"
+        b.close()
+        b.check_stdout()
+        # With no upload directory at all, the error says how to configure one.
+        b = Bridge(fx.url)
+        b.initialize()
+        b.wait_for(b.request("tools/list"))
+        text = text_of(_upload(b, os.path.join(d, "ok.csv")))
+        assert "--upload-dir" in text, text
+        b.close()
+    finally:
+        shutil.rmtree(d)
+        shutil.rmtree(outside)
 
 
 def test_plain_http_to_a_remote_host_is_refused(fx):

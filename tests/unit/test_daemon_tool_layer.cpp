@@ -108,12 +108,12 @@ TEST_CASE("the tool layer hides tools in tools/list answers and refuses their ca
 
   auto call = jsonrpc::parse(
       R"({"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"get_usage","arguments":{}}})");
-  auto why = layer.check_request(*call);
-  REQUIRE(why);
-  CHECK(why->find("get_usage") != std::string::npos);
+  auto refused = layer.prepare_request(*call);
+  REQUIRE(refused.outcome == PreparedRequest::Outcome::rpc_error);
+  CHECK(refused.message.find("get_usage") != std::string::npos);
   auto fine = jsonrpc::parse(
       R"({"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"get_report"}})");
-  CHECK_FALSE(layer.check_request(*fine));
+  CHECK(layer.prepare_request(*fine).outcome == PreparedRequest::Outcome::forward);
 
   ToolLayer open;  // no policy: answers pass untouched
   auto again =
