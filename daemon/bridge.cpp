@@ -5,6 +5,7 @@
 
 #include <asio/post.hpp>
 
+#include <cctype>
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -31,6 +32,27 @@ std::string tool_name_of(const jsonrpc::Message& m) {
 constexpr std::string_view k_key_stored_note =
     "[API key stored in the OS keychain by claribi-bridge and used from now on; it is not "
     "shown here]";
+/// Ids of the bridge's own requests to the client (compact JSON, without the closing quote).
+constexpr const char* k_roots_id_prefix = "\"claribi-bridge-roots-";
+
+/// file:///home/a%20b → /home/a b (RFC 8089 local paths; a host part other than empty or
+/// localhost is not a local file).
+std::string percent_decode(std::string s) {
+  if (s.rfind("localhost/", 0) == 0) s = s.substr(9);
+  if (s.empty() || s.front() != '/') return {};
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
 constexpr std::string_view k_token_note =
     "[access token held by claribi-bridge for this session; it is not shown here]";
 
@@ -113,6 +135,19 @@ void Bridge::on_line(std::string&& line) {
     }
     return;
   }
+  if (m.kind == jsonrpc::Kind::response && m.id.rfind(k_roots_id_prefix, 0) == 0) {
+    on_roots_answer(m);  // the answer to the bridge's own roots/list, not the remote's
+    return;
+  }
+  if (m.kind == jsonrpc::Kind::request && m.method == "initialize") {
+    const auto* params = json::member(m.doc, "params");
+    const auto* caps = params ? json::member(*params, "capabilities") : nullptr;
+    m_client_has_roots = caps != nullptr && json::member(*caps, "roots") != nullptr;
+  }
+  if (m.kind == jsonrpc::Kind::notification && m_client_has_roots &&
+      (m.method == "notifications/initialized" || m.method == "notifications/roots/list_changed")) {
+    ask_client_roots();
+  }
   std::shared_ptr<const transport::UploadBody> upload;
   if (m.kind == jsonrpc::Kind::request) {
     if (m.method == "server/discover") {
@@ -188,6 +223,32 @@ void Bridge::send_now(jsonrpc::Message&& m, std::shared_ptr<const transport::Upl
     };
   }
   remote().send(std::move(m), std::move(upload), std::move(progress));
+}
+
+void Bridge::ask_client_roots() {
+  // The client's roots open their directories for uploads, like --upload-dir.
+  auto id = std::string(k_roots_id_prefix) + std::to_string(++m_roots_requests) + "\"";
+  m_out.write_line("{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"method\":\"roots/list\"}");
+}
+
+void Bridge::on_roots_answer(const jsonrpc::Message& m) {
+  const auto* result = json::member(m.doc, "result");
+  const auto* roots = result ? json::member(*result, "roots") : nullptr;
+  if (roots == nullptr || !roots->IsArray()) {
+    CLARIBI_LOG(warn, "the client's answer to roots/list has no roots: " << log::redact(m.raw));
+    return;
+  }
+  std::vector<std::string> paths;
+  for (const auto& r : roots->GetArray()) {
+    auto uri = std::string(json::string_or_empty(json::member(r, "uri")));
+    if (uri.rfind("file://", 0) != 0) continue;
+    auto path = percent_decode(uri.substr(7));
+    if (!path.empty() && path.front() == '/') paths.push_back(std::move(path));
+  }
+  CLARIBI_LOG(info, "the client's roots open " << paths.size() << " director"
+                                               << (paths.size() == 1 ? "y" : "ies")
+                                               << " for uploads");
+  m_tools.set_roots(std::move(paths));
 }
 
 void Bridge::on_upload_progress(const std::string& id, std::uint64_t sent, std::uint64_t total) {

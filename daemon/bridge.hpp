@@ -76,6 +76,8 @@ class Bridge {
                       std::shared_ptr<const transport::UploadBody> upload = nullptr);
   void send_now(jsonrpc::Message&& m, std::shared_ptr<const transport::UploadBody> upload);
   void on_upload_progress(const std::string& id, std::uint64_t sent, std::uint64_t total);
+  void ask_client_roots();
+  void on_roots_answer(const jsonrpc::Message& m);
   void on_api_key_loaded(Result<std::optional<std::string>>&& key);
   /// A tools/call answer carrying minted credentials: use them, store the key, then
   /// forward the answer with the credentials replaced by notes.
@@ -105,6 +107,8 @@ class Bridge {
   KeyState m_key_state = KeyState::unloaded;
   std::vector<Held> m_held;  ///< waiting for the API key lookup
   std::shared_ptr<Poster> m_poster;
+  bool m_client_has_roots = false;
+  int m_roots_requests = 0;
   bool m_eof = false;
   bool m_shutting_down = false;
   bool m_finished = false;

