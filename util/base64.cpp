@@ -1,8 +1,6 @@
 #include "util/base64.hpp"
 
-#include <openssl/evp.h>
-
-#include <algorithm>
+#include <cstring>
 
 namespace claribi::base64 {
 namespace {
@@ -21,14 +19,35 @@ void encode_tail(const std::uint8_t* in, std::size_t n, char* out) {
 
 }  // namespace
 
-void encode_triples(const std::uint8_t* in, std::size_t n, char* out) {
-  // EVP_EncodeBlock writes a NUL after the text; callers leave room for it.
-  constexpr std::size_t k_step = std::size_t{3} << 28;  // keeps the length an int
-  for (std::size_t done = 0; done < n; done += k_step) {
-    std::size_t part = std::min(k_step, n - done);
-    EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out + done / 3 * 4), in + done,
-                    static_cast<int>(part));
+namespace {
+
+/// The two characters of every 12-bit value: one lookup per half of a 3-byte group.
+struct PairTable {
+  char pairs[4096 * 2];
+  PairTable() {
+    for (int i = 0; i < 4096; ++i) {
+      pairs[i * 2] = k_alphabet[i >> 6];
+      pairs[i * 2 + 1] = k_alphabet[i & 63];
+    }
   }
+};
+
+const char* pairs() {
+  static const PairTable table;
+  return table.pairs;
+}
+
+}  // namespace
+
+void encode_triples(const std::uint8_t* in, std::size_t n, char* out) {
+  const char* p = pairs();
+  for (std::size_t i = 0; i + 3 <= n; i += 3, out += 4) {
+    std::uint32_t v = (static_cast<std::uint32_t>(in[i]) << 16) |
+                      (static_cast<std::uint32_t>(in[i + 1]) << 8) | in[i + 2];
+    std::memcpy(out, p + (v >> 12) * 2, 2);
+    std::memcpy(out + 2, p + (v & 0xfff) * 2, 2);
+  }
+  *out = '\0';
 }
 
 std::string encode(const void* data, std::size_t n) {

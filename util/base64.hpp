@@ -12,7 +12,9 @@ constexpr std::uint64_t encoded_size(std::uint64_t n) {
 }
 
 /// Encodes `n` bytes (a multiple of 3) to 4n/3 characters at `out`, followed by a NUL
-/// (room for 4n/3 + 1). OpenSSL's EVP_EncodeBlock: 1.2 GB/s in 48 KiB pieces here.
+/// (room for 4n/3 + 1). Two 12-bit table lookups per 3 bytes: in 48 KiB pieces this ran
+/// 1.76 GB/s where OpenSSL's EVP_EncodeBlock ran 1.2 (and as low as 0.6 on a busy machine),
+/// under the 1 GB/s uploads should have; Debian ships no SIMD base64 library.
 void encode_triples(const std::uint8_t* in, std::size_t n, char* out);
 
 /// Standard base64 (RFC 4648, with padding) of a whole buffer.

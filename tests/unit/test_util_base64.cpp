@@ -83,6 +83,16 @@ TEST_CASE("base64 encoder throughput", "[.bench]") {
     }
   }
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  WARN("base64 encoder: " << 5.0 * in.size() / s / 1e9 << " GB/s of input (checksum " << sum
-                          << ")");
+  double ours = 5.0 * in.size() / s / 1e9;
+  t0 = std::chrono::steady_clock::now();
+  for (int round = 0; round < 5; ++round) {
+    for (std::size_t off = 0; off < in.size(); off += piece) {
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(chunk.data()),
+                      reinterpret_cast<const unsigned char*>(in.data()) + off, piece);
+      sum += static_cast<unsigned char>(chunk[off % (chunk.size() - 1)]);
+    }
+  }
+  s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  WARN("base64 encoder: " << ours << " GB/s of input; OpenSSL EVP_EncodeBlock "
+                          << 5.0 * in.size() / s / 1e9 << " GB/s (checksum " << sum << ")");
 }
