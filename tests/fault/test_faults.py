@@ -389,9 +389,10 @@ def test_upload_by_path_twins_round_trip_byte_for_byte(fx):
                  "text.txt": "héllo wörld ✓ 漢字\n".encode() * 1000,
                  "binary.pdf": bytes(range(256)) * 64,
                  "onemb.json": os.urandom(1 << 20),
-                 # around the 48 KiB file pieces and libcurl's 64 KiB upload buffer
+                 # around the 144 KiB file pieces, libcurl's 256 KiB upload buffer and 64 KiB
                  **{f"edge{n}.csv": os.urandom(n) for n in
-                    (49151, 49152, 49153, 65535, 65536, 65537, 3 * 49152 + 2)},
+                    (65535, 65536, 147455, 147456, 147457, 196607, 196608, 196609, 262143,
+                     262144, 262145, 2 * 147456 + 1)},
                  "big.xlsx": os.urandom(18 * 1000 * 1000)}
         want_format = {"csv": "csv", "txt": "text", "pdf": "pdf", "json": "json", "xlsx": "excel"}
         for name, data in cases.items():
