@@ -38,6 +38,7 @@ struct UploadState {
   base64::StreamEncoder encoder;
   std::string pending;  ///< encoded, not yet copied to libcurl
   std::size_t pending_offset = 0;
+  std::unique_ptr<char[]> piece;  ///< file bytes being encoded; freed with the transfer
   std::string error;
 
   ~UploadState() { close_file(); }
@@ -45,9 +46,16 @@ struct UploadState {
     if (fd >= 0) ::close(fd);
     fd = -1;
   }
-  void reset() {
+  void reset() {  // back to the first byte (libcurl rewinds); the piece buffer is kept
     close_file();
-    *this = UploadState();
+    part = Part::prefix;
+    offset = 0;
+    file_read = 0;
+    last_progress = 0;
+    encoder = base64::StreamEncoder();
+    pending.clear();
+    pending_offset = 0;
+    error.clear();
   }
 };
 
@@ -261,8 +269,10 @@ std::size_t HttpWorker::on_read(char* buffer, std::size_t size, std::size_t n, v
           return CURL_READFUNC_ABORT;
         }
       }
-      char chunk[144 * 1024];  // a multiple of 3: whole groups, 192 KiB of base64
-      ssize_t got = ::read(u.fd, chunk, sizeof chunk);
+      constexpr std::size_t k_piece = 144 * 1024;  // a multiple of 3: 192 KiB of base64
+      if (!u.piece) u.piece = std::make_unique<char[]>(k_piece);
+      char* chunk = u.piece.get();
+      ssize_t got = ::read(u.fd, chunk, k_piece);
       if (got < 0 && errno == EINTR) continue;
       if (got < 0) {
         u.error = "reading " + body.path + " failed: " + std::strerror(errno);
