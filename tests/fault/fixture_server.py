@@ -122,6 +122,12 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         length = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(length)
+        if self.path.endswith("/redirect"):  # 307: the client must send the same body again
+            self.send_response(307)
+            self.send_header("Location", self.path[: -len("/redirect")])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         try:
             msg = json.loads(body)
         except ValueError:

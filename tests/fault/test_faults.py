@@ -417,6 +417,24 @@ def test_upload_by_path_twins_round_trip_byte_for_byte(fx):
         shutil.rmtree(d)
 
 
+def test_upload_body_is_sent_again_after_a_307_redirect(fx):
+    d = _upload_dir()
+    try:
+        path = os.path.join(d, "data.csv")
+        data = os.urandom(700 * 1000)
+        with open(path, "wb") as f:
+            f.write(data)
+        b = Bridge(fx.url + "/redirect", "--upload-dir", d)
+        b.initialize()
+        b.wait_for(b.request("tools/list"))
+        answer = _upload(b, path)
+        assert text_of(answer).startswith(hashlib.sha256(data).hexdigest()), answer
+        b.close()
+        b.check_stdout()
+    finally:
+        shutil.rmtree(d)
+
+
 def test_upload_progress_is_reported_in_order(fx):
     d = _upload_dir()
     try:
