@@ -151,12 +151,42 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
       "status", "Show the stored secrets (masked), the credential store, and reachability");
   status->add_option("url", status_args, "Remote MCP server URL (default: every server)")
       ->expected(0, 1);
+  std::vector<std::string> install_rest, uninstall_rest;
+  std::string entry_name = "clariBI", project;
+  bool dry_run = false;
+  auto* install = app.add_subcommand(
+      "install",
+      "Add claribi-bridge to a client's configuration: install claude|cursor [URL] [--name NAME] "
+      "[--project DIR] [--dry-run] [-- BRIDGE FLAGS...]");
+  install->add_option("args", install_rest, "claude|cursor [URL] [-- bridge flags]")
+      ->expected(1, -1)
+      ->required();
+  auto* uninstall = app.add_subcommand(
+      "uninstall", "Remove claribi-bridge's entry from a client's configuration");
+  uninstall->add_option("client", uninstall_rest, "claude | cursor")->expected(1)->required();
+  for (auto* sub : {install, uninstall}) {
+    sub->add_option("--name", entry_name, "The entry's name under mcpServers")
+        ->capture_default_str();
+    sub->add_option("--project", project,
+                    "Cursor: this project's .cursor/mcp.json instead of ~/.cursor/mcp.json");
+    sub->add_flag("--dry-run", dry_run, "Print the new file instead of writing it");
+  }
   std::vector<std::string> bare_url;
   app.add_option("url", bare_url, "Remote MCP server URL (same as 'run URL')")->expected(0, 1);
   app.require_subcommand(0, 1);
 
+  // Everything after "--" is for the entry `install` writes, not for this process.
+  int own_argc = argc;
+  std::vector<std::string> after_separator;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--") {
+      own_argc = i;
+      after_separator.assign(argv + i + 1, argv + argc);
+      break;
+    }
+  }
   try {
-    app.parse(argc, argv);
+    app.parse(own_argc, argv);
   } catch (const CLI::ParseError& e) {
     std::ostringstream out;
     exit_code = app.exit(e, out, std::cerr);
@@ -181,6 +211,36 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
       exit_code = 2;
       return fail("the tool arguments must be a JSON object, e.g. '{\"name\":\"x\"}'");
     }
+  } else if (*install || *uninstall) {
+    inv.command = *install ? Invocation::Command::install : Invocation::Command::uninstall;
+    const auto& rest = *install ? install_rest : uninstall_rest;
+    inv.client = rest.front();
+    if (inv.client != "claude" && inv.client != "cursor") {
+      exit_code = 2;
+      return fail("the client must be claude or cursor, not '" + inv.client + "'");
+    }
+    std::size_t i = 1;
+    if (i < rest.size() && !rest[i].empty() && rest[i].front() != '-') url = rest[i++];
+    inv.entry_args = {"run", url};
+    bool entry_flags_here = !header_args.empty() || !header_files.empty() ||
+                            tool_policy.read_only || !tool_policy.allow.empty() ||
+                            !tool_policy.deny.empty() || !uploads.dirs.empty() ||
+                            !upload_dirs_list.empty() || !capture_args.empty() ||
+                            transport_name != "auto" || allow_http || !ca_file.empty();
+    if (entry_flags_here) {
+      exit_code = 2;
+      return fail("bridge flags for the entry go after --, e.g. install " + inv.client +
+                  " URL -- --read-only; before it they would only apply to this command");
+    }
+    if (i < rest.size()) {
+      exit_code = 2;
+      return fail("unexpected '" + rest[i] + "': put the bridge's flags after --, e.g. install " +
+                  inv.client + " URL -- --read-only");
+    }
+    inv.entry_args.insert(inv.entry_args.end(), after_separator.begin(), after_separator.end());
+    inv.entry_name = entry_name;
+    inv.project = project;
+    inv.dry_run = dry_run;
   } else if (*key_set || *key_remove || *logout || *status) {
     const auto& args = *key_set      ? key_set_args
                        : *key_remove ? key_remove_args
@@ -195,6 +255,10 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
   } else {
     if (!run_args.empty()) url = run_args.front();
     if (!bare_url.empty()) url = bare_url.front();
+  }
+  if (!after_separator.empty() && inv.command != Invocation::Command::install) {
+    exit_code = 2;
+    return fail("'--' and what follows it are only for install (the flags of the entry it writes)");
   }
   inv.json_output = json_output;
   exit_code = 2;

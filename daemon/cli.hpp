@@ -12,7 +12,7 @@ namespace claribi::daemon {
 
 /// What the command line asked for, checked and resolved (headers expanded, URL parsed).
 struct Invocation {
-  enum class Command { run, tools, call, key_set, key_remove, logout, status };
+  enum class Command { run, tools, call, key_set, key_remove, logout, status, install, uninstall };
   Command command = Command::run;
   BridgeOptions bridge;
   /// The canonical server name secrets are filed under (keychain::canonical_server).
@@ -20,6 +20,12 @@ struct Invocation {
   /// status without a URL: every server with stored secrets.
   bool all_servers = false;
   std::shared_ptr<keychain::Keychain> store;
+  /// install / uninstall
+  std::string client;                  ///< "claude" or "cursor"
+  std::string entry_name = "clariBI";  ///< the key under mcpServers
+  std::string project;                 ///< Cursor: a project folder instead of the global file
+  bool dry_run = false;
+  std::vector<std::string> entry_args;  ///< the args the entry gets: run URL [bridge flags]
   bool json_output = false;
   std::string tool;
   std::string tool_arguments = "{}";

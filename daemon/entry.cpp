@@ -1,5 +1,6 @@
 #include "daemon/cli.hpp"
 #include "daemon/credential_commands.hpp"
+#include "daemon/install_command.hpp"
 #include "daemon/main.hpp"
 #include "daemon/run.hpp"
 #include "util/log.hpp"
@@ -43,6 +44,10 @@ int main(int argc, char** argv) {
         code = run_diagnostic(inv, out);
         break;
       }
+      case Command::install:
+      case Command::uninstall:
+        code = run_install_command(*invocation, out);
+        break;
       default:
         code = run_credential_command(*invocation, out);
     }
