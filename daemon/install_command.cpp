@@ -8,14 +8,25 @@
 #include <sys/stat.h>
 
 #include <climits>
+#include <cstdint>
 #include <cstdlib>
+
+#if defined(__APPLE__)
+#include <mach-o/dyld.h>
+#endif
 
 namespace claribi::daemon {
 namespace {
 
 std::string own_binary() {
   char buf[PATH_MAX];
+#if defined(__APPLE__)
+  char raw[PATH_MAX];
+  std::uint32_t size = sizeof raw;
+  if (_NSGetExecutablePath(raw, &size) == 0 && ::realpath(raw, buf) != nullptr) return buf;
+#else
   if (::realpath("/proc/self/exe", buf) != nullptr) return buf;
+#endif
   return {};
 }
 
