@@ -11,7 +11,7 @@ trap 'rm -rf "$work"' EXIT
 (cd "$build" && cpack -G DEB -B "$work/out" >/dev/null)
 deb=$(ls "$work"/out/claribi-bridge_"$version"_*.deb)
 info=$(dpkg-deb --info "$deb")
-grep -q "Depends: libc6" <<<"$info" || { echo "unexpected dependencies: $info" >&2; exit 1; }
+grep -Eq "^ Depends:.*libc6" <<<"$info" || { echo "no libc6 dependency: $info" >&2; exit 1; }
 contents=$(dpkg-deb --contents "$deb")
 for f in ./usr/bin/claribi-bridge ./usr/share/doc/claribi-bridge/usage.txt; do
   grep -q " $f\$" <<<"$contents" || { echo "missing $f in the package" >&2; exit 1; }
