@@ -10,27 +10,12 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 namespace claribi::daemon {
 namespace {
-
-std::string parent_of(const std::string& path) {
-  auto slash = path.find_last_of("/\\");
-  return slash == std::string::npos ? std::string(".") : path.substr(0, slash);
-}
-
-Result<void> make_dirs(const std::string& dir) {
-  if (dir.empty() || dir == "/" || dir == ".") return {};
-  struct stat st {};
-  if (::stat(dir.c_str(), &st) == 0) return {};
-  if (auto r = make_dirs(parent_of(dir)); !r) return r;
-  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    return fail("cannot create " + dir + ": " + std::strerror(errno));
-  }
-  return {};
-}
 
 /// The file's text; empty when it does not exist.
 Result<std::optional<std::string>> read_file(const std::string& path) {
@@ -75,7 +60,10 @@ Result<void> parse_config(const std::string& path, const std::string& text, json
 
 Result<void> write_atomically(const std::string& path, const std::string& text,
                               const std::optional<std::string>& previous) {
-  if (auto r = make_dirs(parent_of(path)); !r) return r;
+  std::error_code ec;
+  auto dir = std::filesystem::path(path).parent_path();
+  if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+  if (ec) return fail("cannot create " + dir.string() + ": " + ec.message());
   mode_t mode = 0644;
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0) mode = st.st_mode & 0777;

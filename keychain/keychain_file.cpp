@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <map>
 
 namespace claribi::keychain {
@@ -23,19 +24,15 @@ std::string errno_text() {
   return std::strerror(errno);
 }
 
-std::string parent_of(const std::string& path) {
-  auto slash = path.rfind('/');
-  return slash == std::string::npos ? std::string(".") : path.substr(0, slash);
-}
-
-Result<void> make_private_dirs(const std::string& dir) {
-  if (dir.empty() || dir == "/" || dir == ".") return {};
-  struct stat st {};
-  if (::stat(dir.c_str(), &st) == 0) return {};
-  if (auto r = make_private_dirs(parent_of(dir)); !r) return r;
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return fail("cannot create " + dir + ": " + errno_text());
-  }
+/// Creates the folder that holds `file` when missing, the last level private (0700).
+Result<void> make_private_parent(const std::string& file) {
+  namespace fs = std::filesystem;
+  auto dir = fs::path(file).parent_path();
+  std::error_code ec;
+  if (dir.empty() || fs::exists(dir, ec)) return {};
+  fs::create_directories(dir, ec);
+  if (!ec) fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  if (ec) return fail("cannot create " + dir.string() + ": " + ec.message());
   return {};
 }
 
@@ -79,7 +76,7 @@ class FileKeychain final : public Keychain {
 
  private:
   Result<int> take_lock(int how) {
-    if (auto r = make_private_dirs(parent_of(m_path)); !r) return tl::unexpected(r.error());
+    if (auto r = make_private_parent(m_path); !r) return tl::unexpected(r.error());
     std::string lock_path = m_path + ".lock";
     int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) return fail("cannot open " + lock_path + ": " + errno_text());

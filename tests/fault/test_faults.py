@@ -34,8 +34,10 @@ class Bridge:
         self.all_lines = []
         self.stderr = b""
         self.bad_lines = []
-        threading.Thread(target=self._read_out, daemon=True).start()
-        threading.Thread(target=self._read_err, daemon=True).start()
+        self._readers = [threading.Thread(target=self._read_out, daemon=True),
+                         threading.Thread(target=self._read_err, daemon=True)]
+        for t in self._readers:
+            t.start()
         self.next_id = 1000
 
     def _read_out(self):
@@ -112,7 +114,10 @@ class Bridge:
         except OSError:
             pass
         self.proc.wait(timeout=timeout)
-        return time.time() - t0
+        elapsed = time.time() - t0
+        for t in self._readers:  # stdout and stderr read to the end before tests look at them
+            t.join(timeout=5)
+        return elapsed
 
     def check_stdout(self):
         assert not self.bad_lines, f"stdout lines that are not JSON-RPC: {self.bad_lines}"
@@ -537,14 +542,13 @@ def test_plain_http_to_a_remote_host_is_refused(fx):
     assert p.stdout == b""
 
 
-def main():
-    global BRIDGE
-    BRIDGE = os.path.abspath(sys.argv[1])
-    wanted = set(sys.argv[2:])
-    tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_") and callable(f)]
+def run_tests(namespace, names):
+    """Runs every test_* function of `namespace` (or those in `names`), each with a fresh
+    fixture server; prints one line per test and exits 1 if any failed."""
+    tests = [(n, f) for n, f in sorted(namespace.items()) if n.startswith("test_") and callable(f)]
     passed = failed = 0
     for name, fn in tests:
-        if wanted and name not in wanted:
+        if names and name not in names:
             continue
         fx = Fixture()
         t0 = time.time()
@@ -562,6 +566,12 @@ def main():
                 pass
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
+
+
+def main():
+    global BRIDGE
+    BRIDGE = os.path.abspath(sys.argv[1])
+    run_tests(globals(), set(sys.argv[2:]))
 
 
 if __name__ == "__main__":

@@ -9,13 +9,10 @@ import os
 import stat
 import subprocess
 import sys
-import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "fault"))
 import test_faults  # noqa: E402
-from fixture_server import Fixture  # noqa: E402
 from test_faults import Bridge, text_of  # noqa: E402
 
 BRIDGE = None
@@ -223,25 +220,7 @@ def main():
     global BRIDGE
     BRIDGE = os.path.abspath(sys.argv[1])
     test_faults.BRIDGE = BRIDGE
-    wanted = set(sys.argv[2:])
-    tests = [(n, f) for n, f in globals().items() if n.startswith("test_") and callable(f)]
-    passed = failed = 0
-    for name, fn in tests:
-        if wanted and name not in wanted:
-            continue
-        fx = Fixture()
-        t0 = time.time()
-        try:
-            fn(fx)
-            passed += 1
-            print(f"ok   {name} ({time.time() - t0:.1f} s)", flush=True)
-        except Exception:
-            failed += 1
-            print(f"FAIL {name}\n{traceback.format_exc()}", flush=True)
-        finally:
-            fx.stop()
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    test_faults.run_tests(globals(), set(sys.argv[2:]))
 
 
 if __name__ == "__main__":
