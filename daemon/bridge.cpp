@@ -86,6 +86,7 @@ Bridge::Bridge(asio::io_context& io, StdoutWriter& out, BridgeOptions options,
       m_options(std::move(options)),
       m_on_finished(std::move(on_finished)),
       m_tools(ToolPolicy(m_options.tools), m_options.uploads),
+      m_refresh_timer(io),
       m_poster(std::make_shared<Poster>()),
       m_grace(io) {
   m_poster->io = &io;
@@ -105,10 +106,12 @@ transport::Remote& Bridge::remote() {
     m_http = std::make_unique<transport::HttpWorker>(m_io);
     m_remote = std::make_unique<transport::Remote>(
         m_io, *m_http, m_options.remote,
-        transport::RemoteEvents{[this](jsonrpc::Message&& m) { on_remote_message(std::move(m)); },
-                                [this](const std::string& id, transport::RequestFailure&& f) {
-                                  on_remote_failure(id, std::move(f));
-                                }});
+        transport::RemoteEvents{
+            [this](jsonrpc::Message&& m) { on_remote_message(std::move(m)); },
+            [this](const std::string& id, transport::RequestFailure&& f) {
+              on_remote_failure(id, std::move(f));
+            },
+            [this](const transport::AuthChallenge& c) { on_auth_required(c); }});
   }
   return *m_remote;
 }
@@ -201,9 +204,24 @@ void Bridge::send_to_remote(jsonrpc::Message&& m,
     m_held.push_back(Held{std::move(m), std::move(upload)});
     if (m_key_state == KeyState::unloaded) {
       m_key_state = KeyState::loading;
-      run_off_thread<Result<std::optional<std::string>>>(
-          m_options.load_api_key,
-          [this](Result<std::optional<std::string>>&& key) { on_api_key_loaded(std::move(key)); });
+      run_off_thread<Loaded>(
+          [load = m_options.load_api_key, auth = m_options.oauth] {
+            Loaded l;
+            l.key = load();
+            if (auth && (!l.key || !*l.key)) {
+              auto t = auth->load();
+              if (t && *t) {
+                l.tokens = std::move(**t);
+                // Expired (or nearly): refresh now rather than meet a 401.
+                if (l.tokens->expires_at != 0 && !l.tokens->refresh_token.empty() &&
+                    l.tokens->expires_at <= oauth::now_seconds() + 5) {
+                  if (auto r = auth->refresh(l.tokens->access_token)) l.tokens = std::move(*r);
+                }
+              }
+            }
+            return l;
+          },
+          [this](Loaded&& loaded) { on_credentials_loaded(std::move(loaded)); });
       remote();  // libcurl and TLS set-up overlap the lookup; nothing is sent before it ends
     }
     return;
@@ -265,16 +283,20 @@ void Bridge::on_upload_progress(const std::string& id, std::uint64_t sent, std::
       ",\"total\":" + std::to_string(total) + ",\"message\":\"claribi-bridge: file bytes sent\"}}");
 }
 
-void Bridge::on_api_key_loaded(Result<std::optional<std::string>>&& key) {
+void Bridge::on_credentials_loaded(Loaded&& loaded) {
   m_key_state = KeyState::ready;
   if (m_shutting_down) {
     m_held.clear();
     return;
   }
+  auto& key = loaded.key;
   if (key && *key) {
     log::add_secret(**key);
     remote().set_authorization("Bearer " + **key);
     m_options.credential_source = CredentialSource::keychain;
+  } else if (loaded.tokens) {
+    use_tokens(*loaded.tokens);
+    remote().set_authorization(loaded.tokens->token_type + " " + loaded.tokens->access_token);
   }
   auto held = std::move(m_held);
   m_held.clear();
@@ -286,9 +308,88 @@ void Bridge::on_api_key_loaded(Result<std::optional<std::string>>&& key) {
                                                        << " (continuing without one)");
   } else if (*key) {
     CLARIBI_LOG(info, "using the API key stored in the keychain for this server");
+  } else if (loaded.tokens) {
+    CLARIBI_LOG(info, "using the OAuth tokens stored for this server");
   } else {
     CLARIBI_LOG(debug, "no API key stored in the keychain for this server");
   }
+}
+
+void Bridge::on_auth_required(const transport::AuthChallenge& c) {
+  const bool oauth_allowed =
+      m_options.oauth && (m_options.credential_source == CredentialSource::none ||
+                          m_options.credential_source == CredentialSource::oauth);
+  if (!oauth_allowed) {
+    std::string why = "the remote refused the credentials (HTTP " + std::to_string(c.status) + ")";
+    if (m_options.credential_source != CredentialSource::none) {
+      why += " from " + std::string(source_name(m_options.credential_source));
+    }
+    why +=
+        ". Store a valid API key with 'claribi-bridge key set URL' (check with 'claribi-bridge "
+        "status'), set CLARIBI_API_KEY, or pass --header 'Authorization: Bearer ...'";
+    if (m_options.credential_source == CredentialSource::keychain) {
+      why += "; or remove the stored key ('claribi-bridge key remove URL') to log in with OAuth";
+    }
+    if (!c.www_authenticate.empty())
+      why += " (WWW-Authenticate: " + log::redact(c.www_authenticate) + ")";
+    remote().auth_finished(claribi::fail(why));
+    return;
+  }
+  auto challenge = oauth::parse_challenge(c.status, c.www_authenticate);
+  auto rejected = c.rejected_authorization;
+  if (auto sp = rejected.find(' '); sp != std::string::npos) rejected = rejected.substr(sp + 1);
+  m_auth_round = true;
+  run_off_thread<Result<oauth::TokenSet>>(
+      [auth = m_options.oauth, challenge, rejected] {
+        return auth->authorize(challenge, rejected);
+      },
+      [this](Result<oauth::TokenSet>&& t) {
+        m_auth_round = false;
+        if (m_shutting_down) return;
+        if (!t) {
+          CLARIBI_LOG(error, "authorization failed: " << t.error().message);
+          remote().auth_finished(claribi::fail(t.error().message));
+          return;
+        }
+        use_tokens(*t);
+        remote().auth_finished(t->token_type + " " + t->access_token);
+      });
+}
+
+void Bridge::use_tokens(const oauth::TokenSet& tokens) {
+  log::add_secret(tokens.access_token);
+  if (!tokens.refresh_token.empty()) log::add_secret(tokens.refresh_token);
+  m_access_token = tokens.access_token;
+  m_options.credential_source = CredentialSource::oauth;
+  schedule_refresh(tokens);
+}
+
+void Bridge::schedule_refresh(const oauth::TokenSet& tokens) {
+  m_refresh_timer.cancel();
+  if (tokens.expires_at == 0 || tokens.refresh_token.empty()) return;
+  const std::int64_t lifetime_ms = (tokens.expires_at - tokens.obtained_at) * 1000;
+  const std::int64_t margin_ms = std::clamp<std::int64_t>(lifetime_ms / 5, 200, 60000);
+  const std::int64_t left_ms = (tokens.expires_at - oauth::now_seconds()) * 1000;
+  auto delay = std::max<std::int64_t>(0, left_ms - margin_ms);
+  m_refresh_timer.expires_after(std::chrono::milliseconds(delay));
+  m_refresh_timer.async_wait([this](const std::error_code& ec) {
+    if (ec || m_shutting_down || m_auth_round || m_refreshing) return;
+    m_refreshing = true;
+    run_off_thread<Result<oauth::TokenSet>>(
+        [auth = m_options.oauth, current = m_access_token] { return auth->refresh(current); },
+        [this](Result<oauth::TokenSet>&& t) {
+          m_refreshing = false;
+          if (m_shutting_down) return;
+          if (!t) {
+            CLARIBI_LOG(warn, "could not refresh the access token ahead of its expiry ("
+                                  << t.error().message << "); the next refusal will log in");
+            return;
+          }
+          CLARIBI_LOG(debug, "refreshed the access token ahead of its expiry");
+          use_tokens(*t);
+          remote().set_authorization(t->token_type + " " + t->access_token);
+        });
+  });
 }
 
 void Bridge::on_oversized(LineFramer::Oversized&& line) {
@@ -483,6 +584,7 @@ void Bridge::shutdown() {
   m_grace.async_wait([this](const std::error_code& ec) {
     if (!ec) finish();
   });
+  m_refresh_timer.cancel();
   if (m_remote) {
     m_remote->shutdown(k_delete_budget_ms, [this] { finish(); });
   } else {

@@ -12,6 +12,7 @@
 #include "daemon/line_framer.hpp"
 #include "daemon/stdout_writer.hpp"
 #include "daemon/tool_layer.hpp"
+#include "oauth/oauth.hpp"
 #include "transport/http_worker.hpp"
 #include "transport/remote.hpp"
 
@@ -25,6 +26,9 @@ struct BridgeOptions {
   /// When set, called once (on a helper thread) before the first message goes out: the
   /// server's API key from the keychain, if any. May block on the keyring.
   std::function<Result<std::optional<std::string>>()> load_api_key;
+  /// The OAuth client, when a 401 from the remote may lead to a login (no credential was
+  /// given by --header or CLARIBI_API_KEY). Its stored tokens are loaded with the API key.
+  std::shared_ptr<oauth::Authorizer> oauth;
   /// Stores an API key a tool minted (on a helper thread). May block on the keyring.
   std::function<Result<void>(const std::string&)> store_api_key;
   /// Tools whose results may carry minted credentials (verify_email).
@@ -78,7 +82,16 @@ class Bridge {
   void on_upload_progress(const std::string& id, std::uint64_t sent, std::uint64_t total);
   void ask_client_roots();
   void on_roots_answer(const jsonrpc::Message& m);
-  void on_api_key_loaded(Result<std::optional<std::string>>&& key);
+  struct Loaded {
+    Result<std::optional<std::string>> key = std::optional<std::string>();
+    std::optional<oauth::TokenSet> tokens;
+  };
+  void on_credentials_loaded(Loaded&& loaded);
+  /// The remote refused a request: log in (or refresh) off the io thread, then resume.
+  void on_auth_required(const transport::AuthChallenge& challenge);
+  void use_tokens(const oauth::TokenSet& tokens);
+  /// Refreshes the access token a little before it expires, so calls never meet a 401.
+  void schedule_refresh(const oauth::TokenSet& tokens);
   /// A tools/call answer carrying minted credentials: use them, store the key, then
   /// forward the answer with the credentials replaced by notes.
   void capture_minted(jsonrpc::Message&& m, const Minted& minted);
@@ -105,7 +118,11 @@ class Bridge {
   std::unordered_map<std::string, std::string> m_progress_owner;  ///< progress token → id
   enum class KeyState { unloaded, loading, ready };
   KeyState m_key_state = KeyState::unloaded;
-  std::vector<Held> m_held;  ///< waiting for the API key lookup
+  std::vector<Held> m_held;    ///< waiting for the API key lookup
+  std::string m_access_token;  ///< the OAuth access token in use
+  bool m_auth_round = false;   ///< a login or refresh runs for a refused request
+  bool m_refreshing = false;   ///< a proactive refresh runs
+  asio::steady_timer m_refresh_timer;
   std::shared_ptr<Poster> m_poster;
   bool m_client_has_roots = false;
   int m_roots_requests = 0;

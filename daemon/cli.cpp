@@ -127,6 +127,37 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
                  "(default: verify_email=claribi_mcp_)")
       ->allow_extra_args(false);
 
+  oauth::Options oauth_options;
+  bool no_browser = false;
+  bool no_oauth = false;
+  double login_timeout_s = 300;
+  app.add_option("--client-id", oauth_options.client_id,
+                 "OAuth: a client registered with the authorization server beforehand (its "
+                 "secret or key: 'key set --client-secret' / '--client-key')");
+  app.add_option("--client-metadata-url", oauth_options.client_metadata_url,
+                 "OAuth: an https URL of this client's metadata document, used as client_id "
+                 "where the authorization server supports it");
+  app.add_flag("--client-credentials", oauth_options.client_credentials,
+               "OAuth: machine-to-machine (client_credentials grant with --client-id), no "
+               "browser");
+  app.add_option("--idp-token-endpoint", oauth_options.idp_token_endpoint,
+                 "OAuth: enterprise-managed authorization; exchange the identity provider's ID "
+                 "token ('key set --idp-token') at this endpoint");
+  app.add_option("--idp-client-id", oauth_options.idp_client_id,
+                 "OAuth: this client's id at the identity provider");
+  app.add_option("--scope", oauth_options.scope,
+                 "OAuth: the scopes to ask for (default: what the server asks for)");
+  app.add_option("--callback-port", oauth_options.callback_port,
+                 "OAuth: listen for the login callback on this port of 127.0.0.1 (default: a "
+                 "free one; for a client registered with a fixed redirect URI)")
+      ->check(CLI::Range(1, 65535));
+  app.add_flag("--no-browser", no_browser,
+               "OAuth: print the login URL instead of opening a browser");
+  app.add_option("--login-timeout", login_timeout_s, "OAuth: seconds to wait for the browser")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 86400.0));
+  app.add_flag("--no-oauth", no_oauth, "Never log in with OAuth when the remote answers 401");
+
   std::vector<std::string> run_args;
   std::vector<std::string> tools_args;
   std::vector<std::string> call_args;
@@ -144,6 +175,25 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
   key_set->add_option("url", key_set_args, "Remote MCP server URL")->expected(0, 1);
   auto* key_remove = key->add_subcommand("remove", "Remove the stored API key");
   key_remove->add_option("url", key_remove_args, "Remote MCP server URL")->expected(0, 1);
+  bool kind_client_secret = false, kind_client_key = false, kind_idp_token = false;
+  for (auto* sub : {key_set, key_remove}) {
+    auto* a = sub->add_flag("--client-secret", kind_client_secret,
+                            "The OAuth client secret of --client-id instead of an API key");
+    auto* b = sub->add_flag("--client-key", kind_client_key,
+                            "The PEM private key of --client-id (private_key_jwt)");
+    auto* c = sub->add_flag("--idp-token", kind_idp_token,
+                            "The identity provider's ID token (enterprise-managed authorization)");
+    a->excludes(b)->excludes(c);
+    b->excludes(c);
+  }
+  std::vector<std::string> login_args;
+  bool login_manual = false;
+  auto* login = app.add_subcommand(
+      "login", "Log in with OAuth now (the browser, or --manual to paste the final URL)");
+  login->add_option("url", login_args, "Remote MCP server URL")->expected(0, 1);
+  login->add_flag("--manual", login_manual,
+                  "Print the login URL and read the address the browser ends on from stdin (for "
+                  "a machine without a browser)");
   key->require_subcommand(1);
   auto* logout = app.add_subcommand("logout", "Remove every secret stored for a server");
   logout->add_option("url", logout_args, "Remote MCP server URL")->expected(0, 1);
@@ -222,11 +272,12 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
     std::size_t i = 1;
     if (i < rest.size() && !rest[i].empty() && rest[i].front() != '-') url = rest[i++];
     inv.entry_args = {"run", url};
-    bool entry_flags_here = !header_args.empty() || !header_files.empty() ||
-                            tool_policy.read_only || !tool_policy.allow.empty() ||
-                            !tool_policy.deny.empty() || !uploads.dirs.empty() ||
-                            !upload_dirs_list.empty() || !capture_args.empty() ||
-                            transport_name != "auto" || allow_http || !ca_file.empty();
+    bool entry_flags_here =
+        !header_args.empty() || !header_files.empty() || tool_policy.read_only ||
+        !tool_policy.allow.empty() || !tool_policy.deny.empty() || !uploads.dirs.empty() ||
+        !upload_dirs_list.empty() || !capture_args.empty() || transport_name != "auto" ||
+        allow_http || !ca_file.empty() || !oauth_options.client_id.empty() ||
+        !oauth_options.client_metadata_url.empty() || no_browser;
     if (entry_flags_here) {
       exit_code = 2;
       return fail("bridge flags for the entry go after --, e.g. install " + inv.client +
@@ -241,6 +292,9 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
     inv.entry_name = entry_name;
     inv.project = project;
     inv.dry_run = dry_run;
+  } else if (*login) {
+    inv.command = Invocation::Command::login;
+    if (!login_args.empty()) url = login_args.front();
   } else if (*key_set || *key_remove || *logout || *status) {
     const auto& args = *key_set      ? key_set_args
                        : *key_remove ? key_remove_args
@@ -252,6 +306,10 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
                                 : Invocation::Command::status;
     if (!args.empty()) url = args.front();
     inv.all_servers = *status && args.empty();
+    inv.key_kind = kind_client_secret ? keychain::SecretKind::client_secret
+                   : kind_client_key  ? keychain::SecretKind::client_key
+                   : kind_idp_token   ? keychain::SecretKind::idp_token
+                                      : keychain::SecretKind::api_key;
   } else {
     if (!run_args.empty()) url = run_args.front();
     if (!bare_url.empty()) url = bare_url.front();
@@ -365,6 +423,33 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
   remote.allow_http = allow_http;
   remote.max_message_bytes = static_cast<std::size_t>(max_message_mb * 1024 * 1024 + 0.5);
   inv.bridge.timeout_ms = static_cast<long>(timeout_s * 1000 + 0.5);
+
+  auto& o = inv.oauth;
+  o = std::move(oauth_options);
+  o.server = *parsed_url;
+  o.account_server = inv.server;
+  o.store = inv.store;
+  o.interaction = login_manual ? oauth::Interaction::manual
+                  : no_browser ? oauth::Interaction::print
+                               : oauth::Interaction::browser;
+  o.login_timeout_ms = static_cast<long>(login_timeout_s * 1000 + 0.5);
+  o.ca_file = ca_file;
+  o.allow_http = allow_http;
+  if (!o.client_metadata_url.empty()) {
+    auto cimd = parse_url(o.client_metadata_url);
+    if (!cimd || cimd->scheme != "https" || cimd->path.size() < 2) {
+      return fail("--client-metadata-url must be an https URL with a path");
+    }
+  }
+  if (o.client_credentials && o.client_id.empty()) {
+    return fail("--client-credentials needs --client-id");
+  }
+  // OAuth only when the user gave no credential of their own.
+  const bool user_credential = bridge.credential_source == CredentialSource::header ||
+                               bridge.credential_source == CredentialSource::environment;
+  if (!no_oauth && !user_credential && inv.command != Invocation::Command::login) {
+    bridge.oauth = std::make_shared<oauth::Authorizer>(o);
+  }
   exit_code = 0;
   return inv;
 }

@@ -6,13 +6,25 @@
 
 #include "daemon/bridge.hpp"
 #include "keychain/keychain.hpp"
+#include "oauth/oauth.hpp"
 #include "util/result.hpp"
 
 namespace claribi::daemon {
 
 /// What the command line asked for, checked and resolved (headers expanded, URL parsed).
 struct Invocation {
-  enum class Command { run, tools, call, key_set, key_remove, logout, status, install, uninstall };
+  enum class Command {
+    run,
+    tools,
+    call,
+    key_set,
+    key_remove,
+    logout,
+    status,
+    install,
+    uninstall,
+    login
+  };
   Command command = Command::run;
   BridgeOptions bridge;
   /// The canonical server name secrets are filed under (keychain::canonical_server).
@@ -20,6 +32,10 @@ struct Invocation {
   /// status without a URL: every server with stored secrets.
   bool all_servers = false;
   std::shared_ptr<keychain::Keychain> store;
+  /// key set / key remove: which secret (--client-secret, --client-key, --idp-token).
+  keychain::SecretKind key_kind = keychain::SecretKind::api_key;
+  /// How OAuth logins go (run and login); `bridge.oauth` is built from it.
+  oauth::Options oauth;
   /// install / uninstall
   std::string client;                  ///< "claude" or "cursor"
   std::string entry_name = "clariBI";  ///< the key under mcpServers

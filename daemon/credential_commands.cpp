@@ -3,6 +3,8 @@
 #include "daemon/credential_commands.hpp"
 
 #include "daemon/credentials.hpp"
+#include "oauth/http.hpp"
+#include "oauth/oauth.hpp"
 #include "util/json.hpp"
 #include "util/log.hpp"
 #include "util/text.hpp"
@@ -32,11 +34,26 @@ std::string masked(const std::string& secret) {
   return "****" + secret.substr(secret.size() - 4);
 }
 
-/// The key typed at the terminal without echo, or everything piped on stdin.
-Result<std::string> read_secret(const std::string& server) {
+std::string what_secret(SecretKind kind) {
+  switch (kind) {
+    case SecretKind::client_secret:
+      return "OAuth client secret";
+    case SecretKind::client_key:
+      return "OAuth client private key";
+    case SecretKind::idp_token:
+      return "identity provider ID token";
+    default:
+      return "API key";
+  }
+}
+
+/// The key typed at the terminal without echo, or everything piped on stdin. A PEM private
+/// key (`kind` client-key) is several lines, piped.
+Result<std::string> read_secret(const std::string& server, SecretKind kind) {
   std::string secret;
-  if (::isatty(0) != 0) {
-    std::cerr << "API key for " << server << " (input hidden): " << std::flush;
+  const bool multiline = kind == SecretKind::client_key;
+  if (::isatty(0) != 0 && !multiline) {
+    std::cerr << what_secret(kind) << " for " << server << " (input hidden): " << std::flush;
     termios saved{};
     bool restore = ::tcgetattr(0, &saved) == 0;
     if (restore) {
@@ -58,6 +75,13 @@ Result<std::string> read_secret(const std::string& server) {
   }
   secret = std::string(text::trim(secret));
   if (secret.empty()) return fail("no key given: type it at the prompt or pipe it on stdin");
+  if (multiline) {
+    if (secret.find("-----BEGIN") == std::string::npos ||
+        secret.find("PRIVATE KEY") == std::string::npos) {
+      return fail("the client key must be a PEM private key, piped on stdin");
+    }
+    return secret;
+  }
   for (char c : secret) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
       return fail("the key contains a line break or control character; give one key on one line");
@@ -99,11 +123,54 @@ std::string describe_tokens(const std::string& value) {
 std::string describe_client(const std::string& value) {
   json::Document doc;
   doc.Parse(value.c_str());
-  const auto* id = doc.HasParseError() ? nullptr : json::member(doc, "client_id");
-  if (id == nullptr || !id->IsString()) return "client registration";
-  std::string out = "client id " + std::string(id->GetString());
-  if (json::member(doc, "client_secret") != nullptr) out += " (with a client secret)";
+  const auto* regs = doc.HasParseError() ? nullptr : json::member(doc, "registrations");
+  if (regs == nullptr || !regs->IsObject() || regs->MemberCount() == 0) {
+    return "no client registration";
+  }
+  std::string out;
+  for (const auto& r : regs->GetObject()) {
+    out += out.empty() ? "" : "; ";
+    out += "client " + std::string(json::string_or_empty(json::member(r.value, "client_id"))) +
+           " at " + r.name.GetString();
+    if (json::member(r.value, "client_secret") != nullptr) out += " (with a client secret)";
+  }
   return out;
+}
+
+int report(const Error& e);
+
+/// login: an unauthenticated POST shows what the server asks for; then the login runs.
+int login(const Invocation& inv, StdoutWriter& out) {
+  auto options = inv.oauth;
+  options.read_line = []() -> std::optional<std::string> {
+    std::string line;
+    if (!std::getline(std::cin, line)) return std::nullopt;
+    return line;
+  };
+  oauth::HttpClient http;
+  http.ca_file = options.ca_file;
+  http.allow_http = options.allow_http;
+  oauth::Challenge challenge;
+  auto probe = http.post(
+      options.server.text, "application/json",
+      "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":"
+      "\"2025-11-25\",\"capabilities\":{},\"clientInfo\":{\"name\":\"claribi-bridge\","
+      "\"version\":\"" CLARIBI_VERSION "\"}}}",
+      {"Accept: application/json, text/event-stream"});
+  if (probe && (probe->status == 401 || probe->status == 403)) {
+    challenge = oauth::parse_challenge(probe->status, probe->www_authenticate);
+  } else if (probe) {
+    log::write(log::Level::info, "the server answered HTTP " + std::to_string(probe->status) +
+                                     " without credentials; logging in anyway");
+  } else {
+    return report(probe.error());
+  }
+  oauth::Authorizer authorizer(options);
+  auto t = authorizer.login(challenge);
+  if (!t) return report(t.error());
+  out.write_line("Logged in to " + inv.server + " (" + describe_tokens(t->to_json()) + "; in " +
+                 inv.store->backend_name() + ").");
+  return 0;
 }
 
 /// Whether the server answers HTTP at all (any status counts); no credentials are sent.
@@ -139,8 +206,18 @@ int report(const Error& e) {
 }
 
 int key_set(const Invocation& inv, StdoutWriter& out) {
-  auto secret = read_secret(inv.server);
+  auto secret = read_secret(inv.server, inv.key_kind);
   if (!secret) return report(secret.error());
+  log::add_secret(*secret);
+  if (inv.key_kind != SecretKind::api_key) {
+    auto account = keychain::account_name(inv.server, inv.key_kind);
+    auto stored = with_store<void>(
+        inv, [&, value = *secret](Keychain& k) { return k.set(Key{account}, value); });
+    if (!stored) return report(stored.error());
+    out.write_line("Stored the " + what_secret(inv.key_kind) + " for " + inv.server + " in " +
+                   inv.store->backend_name() + ".");
+    return 0;
+  }
   if (is_claribi(inv.server) && secret->rfind("claribi_mcp_", 0) != 0) {
     log::write(log::Level::warn,
                "clariBI API keys start with claribi_mcp_; this one does not (a REST API key or "
@@ -156,18 +233,19 @@ int key_set(const Invocation& inv, StdoutWriter& out) {
 }
 
 int key_remove(const Invocation& inv, StdoutWriter& out) {
-  auto account = keychain::account_name(inv.server, SecretKind::api_key);
+  auto account = keychain::account_name(inv.server, inv.key_kind);
+  auto what = what_secret(inv.key_kind);
   auto existing =
       with_store<std::optional<std::string>>(inv, [&](Keychain& k) { return k.get(Key{account}); });
   if (!existing) return report(existing.error());
   if (!*existing) {
-    out.write_line("No API key is stored for " + inv.server + ".");
+    out.write_line("No " + what + " is stored for " + inv.server + ".");
     return 0;
   }
   auto removed = with_store<void>(inv, [&](Keychain& k) { return k.remove(Key{account}); });
   if (!removed) return report(removed.error());
-  out.write_line("Removed the API key for " + inv.server + " from " + inv.store->backend_name() +
-                 ".");
+  out.write_line("Removed the " + what + " for " + inv.server + " from " +
+                 inv.store->backend_name() + ".");
   return 0;
 }
 
@@ -214,8 +292,12 @@ int status(const Invocation& inv, StdoutWriter& out) {
       what = masked(**value);
     } else if (parsed->kind == SecretKind::oauth_tokens) {
       what = describe_tokens(**value);
-    } else {
+    } else if (parsed->kind == SecretKind::oauth_client) {
       what = describe_client(**value);
+    } else if (parsed->kind == SecretKind::client_key) {
+      what = "PEM private key stored";
+    } else {
+      what = masked(**value);
     }
     servers[parsed->server].emplace_back(parsed->kind, what);
   }
@@ -253,6 +335,8 @@ int run_credential_command(const Invocation& inv, StdoutWriter& out) {
       return logout(inv, out);
     case Invocation::Command::status:
       return status(inv, out);
+    case Invocation::Command::login:
+      return login(inv, out);
     default:
       return 2;
   }

@@ -120,6 +120,8 @@ std::string_view source_name(CredentialSource s) {
       return "keychain";
     case CredentialSource::minted:
       return "minted this session";
+    case CredentialSource::oauth:
+      return "OAuth login";
     case CredentialSource::none:
       return "none";
   }

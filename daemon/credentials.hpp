@@ -17,7 +17,7 @@ namespace claribi::daemon {
 Result<std::optional<std::string>> api_key_from_env(const std::optional<std::string>& value);
 
 /// Where the remote's Authorization comes from, strongest first.
-enum class CredentialSource { header, environment, keychain, minted, none };
+enum class CredentialSource { header, environment, keychain, minted, oauth, none };
 std::string_view source_name(CredentialSource s);
 
 /// A tool whose result may carry a newly minted credential, and how to recognise it: a

@@ -28,7 +28,8 @@ class OneShotClient {
                                       (void)id;
                                       CLARIBI_LOG(error, f.message);
                                       finish(1);
-                                    }}),
+                                    },
+                                    nullptr}),
         m_deadline(io) {
     if (inv.bridge.timeout_ms > 0) {
       m_deadline.expires_after(std::chrono::milliseconds(inv.bridge.timeout_ms));

@@ -39,6 +39,13 @@ int main(int argc, char** argv) {
           } else if (*key) {
             log::add_secret(**key);
             inv.bridge.remote.headers.push_back(Header{"Authorization", "Bearer " + **key});
+          } else if (inv.bridge.oauth) {
+            // Tokens of an earlier login; a 401 here means: run 'claribi-bridge login'.
+            auto tokens = inv.bridge.oauth->load();
+            if (tokens && *tokens) {
+              inv.bridge.remote.headers.push_back(
+                  Header{"Authorization", (*tokens)->token_type + " " + (*tokens)->access_token});
+            }
           }
         }
         code = run_diagnostic(inv, out);

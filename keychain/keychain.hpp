@@ -19,8 +19,13 @@ namespace claribi::keychain {
 inline constexpr const char* k_service = "claribi-bridge";
 
 /// What a secret is, the last part of its account name.
-enum class SecretKind { api_key, oauth_tokens, oauth_client };
-std::string_view kind_name(SecretKind kind);  ///< "api-key", "oauth-tokens", "oauth-client"
+/// api-key: the server's API key. oauth-tokens: the token set of the OAuth login.
+/// oauth-client: client registrations the bridge made (Dynamic Client Registration), by
+/// authorization server. client-secret / client-key: what the user gave for a
+/// pre-registered client (a secret, or a PEM private key for private_key_jwt).
+/// idp-token: an identity provider's ID token for enterprise-managed authorization.
+enum class SecretKind { api_key, oauth_tokens, oauth_client, client_secret, client_key, idp_token };
+std::string_view kind_name(SecretKind kind);  ///< "api-key", "oauth-tokens", ...
 std::optional<SecretKind> parse_kind(std::string_view name);
 
 /// The server part of account names: scheme://host[:port]/path[?query] with scheme and host

@@ -13,12 +13,19 @@ std::string_view kind_name(SecretKind kind) {
       return "oauth-tokens";
     case SecretKind::oauth_client:
       return "oauth-client";
+    case SecretKind::client_secret:
+      return "client-secret";
+    case SecretKind::client_key:
+      return "client-key";
+    case SecretKind::idp_token:
+      return "idp-token";
   }
   return "unknown";
 }
 
 std::optional<SecretKind> parse_kind(std::string_view name) {
-  for (auto k : {SecretKind::api_key, SecretKind::oauth_tokens, SecretKind::oauth_client}) {
+  for (auto k : {SecretKind::api_key, SecretKind::oauth_tokens, SecretKind::oauth_client,
+                 SecretKind::client_secret, SecretKind::client_key, SecretKind::idp_token}) {
     if (kind_name(k) == name) return k;
   }
   return std::nullopt;

@@ -33,6 +33,8 @@ struct Remote::Outgoing {
   int generation = 0;
   bool sent_with_session = false;
   int session_retries = 0;
+  int auth_rounds = 0;
+  std::string sent_authorization;
   int resumes = 0;
   bool answered = false;
   HttpWorker::TransferId transfer = 0;
@@ -60,7 +62,10 @@ Remote::Remote(asio::io_context& io, HttpWorker& http, RemoteOptions options, Re
       m_options(std::move(options)),
       m_events(std::move(events)),
       m_get_timer(io) {
-  for (const auto& h : m_options.headers) m_static_headers.push_back(h.name + ": " + h.value);
+  for (const auto& h : m_options.headers) {
+    m_static_headers.push_back(h.name + ": " + h.value);
+    if (text::lower(h.name) == "authorization") m_authorization = h.value;
+  }
   if (m_options.transport == TransportKind::streamable_http) m_mode = Mode::streamable;
 }
 
@@ -73,6 +78,42 @@ void Remote::set_authorization(const std::string& value) {
   }
   kept.push_back("Authorization: " + value);
   m_static_headers = std::move(kept);
+  m_authorization = value;
+}
+
+bool Remote::wait_for_auth(const std::shared_ptr<Outgoing>& o, const HttpHead& head) {
+  if (!m_events.on_auth_required || o->auth_rounds >= 2) return false;
+  auto challenge = head.header("www-authenticate");
+  if (head.status == 403 &&
+      text::lower(challenge).find("insufficient_scope") == std::string::npos) {
+    return false;  // forbidden for another reason: new credentials would not help
+  }
+  ++o->auth_rounds;
+  o->transfer = 0;
+  m_auth_waiting.push_back(o);
+  if (m_auth_pending) return true;
+  m_auth_pending = true;
+  CLARIBI_LOG(info, "the remote asks for authorization (HTTP "
+                        << head.status << ") on "
+                        << (o->method.empty() ? "a response" : o->method));
+  m_events.on_auth_required(AuthChallenge{head.status, challenge, o->sent_authorization});
+  return true;
+}
+
+void Remote::auth_finished(Result<std::string> authorization) {
+  if (!m_auth_pending) return;
+  m_auth_pending = false;
+  auto waiting = std::move(m_auth_waiting);
+  m_auth_waiting.clear();
+  if (authorization) set_authorization(*authorization);
+  for (auto& o : waiting) {
+    if (o->answered || m_closing) continue;
+    if (authorization) {
+      post(o);
+    } else {
+      fail(o, "authorization failed: " + authorization.error().message, 401);
+    }
+  }
 }
 
 long Remote::next_backoff(int failures) const {
@@ -139,6 +180,13 @@ void Remote::post(std::shared_ptr<Outgoing> o) {
     m_deferred.push_back(std::move(o));
     return;
   }
+  if (m_auth_pending) {
+    // A login or refresh is under way: this would only be refused too.
+    if (o->kind == jsonrpc::Kind::request) (o->internal ? m_internal : m_in_flight)[o->id] = o;
+    m_auth_waiting.push_back(std::move(o));
+    return;
+  }
+  o->sent_authorization = m_authorization;
   if (o->kind == jsonrpc::Kind::request) {
     (o->internal ? m_internal : m_in_flight)[o->id] = o;
   }
@@ -253,6 +301,7 @@ void Remote::finish_post(const std::shared_ptr<Outgoing>& o, const HttpHead& hea
          status, snippet(done.body));
     return;
   }
+  if ((status == 401 || status == 403) && wait_for_auth(o, head)) return;
   // An error status. The remote may still have explained itself as a JSON-RPC error.
   if (is_request && head.content_type == "application/json" && !done.body.empty()) {
     auto parsed = jsonrpc::parse_body(done.body);

@@ -36,11 +36,22 @@ struct RequestFailure {
   std::string data_json;  ///< compact JSON object, or empty
 };
 
+/// The remote refused a request for want of authorization: a 401, or a 403 whose
+/// challenge says insufficient_scope.
+struct AuthChallenge {
+  long status = 0;
+  std::string www_authenticate;
+  std::string rejected_authorization;  ///< the Authorization value the request carried
+};
+
 struct RemoteEvents {
   /// Every message from the remote meant for the client, in arrival order.
   std::function<void(jsonrpc::Message&&)> on_message;
   /// The request with this id (compact JSON) cannot be answered by the remote.
   std::function<void(const std::string& id, RequestFailure&&)> on_request_failed;
+  /// When set, a refused request waits (with every later one) until `auth_finished`, and is
+  /// sent again with the new credentials; raised once per round, not per request.
+  std::function<void(const AuthChallenge&)> on_auth_required;
 };
 
 /// The MCP client side of one remote server over streamable HTTP (2025-03-26, 2025-06-18,
@@ -67,6 +78,10 @@ class Remote {
   /// the session).
   void set_authorization(const std::string& value);
 
+  /// Ends the round `on_auth_required` started: with the Authorization value to use, the
+  /// waiting messages go out again; with an error, their requests fail with it.
+  void auth_finished(Result<std::string> authorization);
+
   /// Drops the HTTP transfer carrying the request with this id, if any; nothing more is
   /// reported for it.
   void abandon(const std::string& id);
@@ -83,6 +98,9 @@ class Remote {
   void finish_post(const std::shared_ptr<Outgoing>& o, const HttpHead& head, HttpDone&& done,
                    const std::shared_ptr<Stream>& stream);
   void resume(const std::shared_ptr<Outgoing>& o, std::shared_ptr<Stream> stream);
+  /// Holds a refused request for the authorization round; false when it may not wait
+  /// (it already waited twice, or nobody handles authorization).
+  bool wait_for_auth(const std::shared_ptr<Outgoing>& o, const HttpHead& head);
   void fail(const std::shared_ptr<Outgoing>& o, std::string message, long status = 0,
             std::string detail = {});
   void deliver_text(std::string text, const std::shared_ptr<Outgoing>& origin,
@@ -121,6 +139,9 @@ class Remote {
   bool m_reinitializing = false;
   bool m_closing = false;
   std::deque<std::shared_ptr<Outgoing>> m_deferred;
+  std::string m_authorization;  ///< the Authorization value sent now, if any
+  bool m_auth_pending = false;
+  std::deque<std::shared_ptr<Outgoing>> m_auth_waiting;
   std::unordered_map<std::string, std::shared_ptr<Outgoing>> m_in_flight;  ///< by request id
   std::unordered_map<std::string, std::shared_ptr<Outgoing>> m_internal;   ///< bridge's own
   int m_internal_counter = 0;

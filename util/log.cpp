@@ -1,5 +1,6 @@
 #include "util/log.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -91,6 +92,7 @@ bool enabled(Level level) {
 void add_secret(std::string_view secret) {
   if (secret.size() < 4) return;  // too short to replace without mangling ordinary text
   std::lock_guard<std::mutex> lock(g_mutex);
+  if (std::find(g_secrets.begin(), g_secrets.end(), secret) != g_secrets.end()) return;
   g_secrets.emplace_back(secret);
 }
 

@@ -15,3 +15,4 @@ if [ "$(id -u)" = 0 ]; then ns=(unshare -n); else ns=(unshare -rn); fi
   "$node" "$here/node_modules/@modelcontextprotocol/conformance/dist/index.js" client \
   --command "$node $here/conformance_driver.mjs $bridge" \
   --scenario "$scenario" --timeout 60000 -o "$out"
+# The suite prints its verdict; a failed or warned check makes it exit non-zero.

@@ -1,14 +1,50 @@
 // Plays the desktop client for the official conformance suite: the suite appends its mock
 // server's URL; we launch claribi-bridge on it over stdio and act out the scenario named by
 // MCP_CONFORMANCE_SCENARIO with the official SDK client.
+// For auth scenarios the bridge logs in by itself: $BROWSER is browser-follow.sh (a curl
+// that follows the redirects, after CLARIBI_TEST_BROWSER_DELAY seconds), secrets go to a
+// file store under a throwaway HOME, and the scenario's context (MCP_CONFORMANCE_CONTEXT)
+// becomes the flags and `key set` calls a user would make.
 // Usage (by the suite): node conformance_driver.mjs BRIDGE_BINARY SERVER_URL
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { TappedStdioTransport, check } from './common.mjs';
+import { TappedStdioTransport, check, here } from './common.mjs';
 
 const [bridge, url] = process.argv.slice(2);
 const scenario = process.env.MCP_CONFORMANCE_SCENARIO ?? 'initialize';
-const transport = new TappedStdioTransport({ command: bridge, args: ['--log-level', 'info', url], stderr: 'inherit' });
+const context = JSON.parse(process.env.MCP_CONFORMANCE_CONTEXT || '{}');
+const home = fs.mkdtempSync(path.join(os.tmpdir(), 'claribi-conformance-'));
+const env = {
+  ...process.env,
+  HOME: home,
+  XDG_STATE_HOME: path.join(home, 'state'),
+  BROWSER: path.join(here, 'browser-follow.sh'),
+};
+const common = ['--credential-store', 'file', '--log-level', process.env.CLARIBI_LOG_LEVEL || 'info'];
+const keySet = (flag, value) =>
+  execFileSync(bridge, [...common, 'key', 'set', flag, url], { input: value, env, stdio: ['pipe', 'ignore', 'inherit'] });
+
+const flags = [];
+if (scenario === 'auth/pre-registration') {
+  flags.push('--client-id', context.client_id);
+  keySet('--client-secret', context.client_secret);
+} else if (scenario === 'auth/basic-cimd') {
+  flags.push('--client-metadata-url', 'https://conformance-test.local/client-metadata.json');
+} else if (scenario.startsWith('auth/client-credentials')) {
+  flags.push('--client-credentials', '--client-id', context.client_id);
+  if (context.private_key_pem) keySet('--client-key', context.private_key_pem);
+  else keySet('--client-secret', context.client_secret);
+} else if (context.idp_token_endpoint) {
+  flags.push('--client-id', context.client_id, '--idp-token-endpoint', context.idp_token_endpoint,
+    '--idp-client-id', context.idp_client_id);
+  keySet('--client-secret', context.client_secret);
+  keySet('--idp-token', context.idp_id_token);
+}
+const transport = new TappedStdioTransport({ command: bridge, args: [...common, ...flags, url], env, stderr: 'inherit' });
 const client = new Client({ name: 'claribi-conformance-driver', version: '1.0.0' },
   { capabilities: { sampling: {}, elicitation: { form: { applyDefaults: true } } } });
 
@@ -42,4 +78,5 @@ try {
   console.error(String(e));
   code = 1;
 }
+fs.rmSync(home, { recursive: true, force: true });
 process.exit(code);

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "util/result.hpp"
+
+namespace claribi::oauth {
+
+struct HttpResponse {
+  long status = 0;
+  std::string content_type;  ///< media type only, lower-case
+  std::string www_authenticate;
+  std::string body;
+};
+
+using Form = std::vector<std::pair<std::string, std::string>>;
+
+/// application/x-www-form-urlencoded (RFC 6749 appendix B).
+std::string form_encode(const Form& form);
+/// Percent-encodes every byte outside RFC 3986's unreserved set.
+std::string url_encode(std::string_view s);
+/// Decodes a query component ('+' is a space).
+std::string query_decode(std::string_view s);
+/// The name=value pairs of a query string, decoded, in order.
+Form parse_query(std::string_view query);
+/// `url` with `form` appended to its query (after '?' or '&').
+std::string append_query(const std::string& url, const Form& form);
+
+/// The blocking HTTP calls of the OAuth flow (metadata, registration, tokens): libcurl easy
+/// handles on the calling thread, never the io thread. Bodies over 1 MiB are refused; plain
+/// http only to loopback hosts unless allowed.
+struct HttpClient {
+  std::string ca_file;
+  bool allow_http = false;
+  long timeout_ms = 30000;
+
+  Result<HttpResponse> get(const std::string& url) const;
+  Result<HttpResponse> post(const std::string& url, const std::string& content_type,
+                            const std::string& body,
+                            const std::vector<std::string>& headers = {}) const;
+  Result<HttpResponse> post_form(const std::string& url, const Form& form,
+                                 const std::vector<std::string>& headers = {}) const;
+
+ private:
+  Result<HttpResponse> perform(const std::string& method, const std::string& url,
+                               const std::string* content_type, const std::string* body,
+                               const std::vector<std::string>& headers) const;
+};
+
+}  // namespace claribi::oauth

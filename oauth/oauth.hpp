@@ -1,0 +1,120 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "keychain/keychain.hpp"
+#include "util/result.hpp"
+#include "util/url.hpp"
+
+namespace claribi::oauth {
+
+/// What a 401 or 403 said (RFC 6750 3, RFC 9728 5.1): the Bearer challenge's parameters.
+struct Challenge {
+  long status = 0;
+  std::string resource_metadata;
+  std::string scope;
+  std::string error;
+  std::string error_description;
+  bool insufficient_scope() const { return status == 403 && error == "insufficient_scope"; }
+};
+
+/// Parses a WWW-Authenticate value (RFC 9110 11.6.1: several challenges, auth-params whose
+/// values are tokens or quoted strings). Only the Bearer challenge is kept.
+Challenge parse_challenge(long status, std::string_view header);
+
+/// One login's result, stored in the keychain as JSON (kind oauth-tokens).
+struct TokenSet {
+  std::string access_token;
+  std::string token_type = "Bearer";
+  std::string refresh_token;
+  std::string scope;            ///< granted (or, when the server did not say, requested)
+  std::int64_t expires_at = 0;  ///< unix seconds; 0 when the server gave no lifetime
+  std::int64_t obtained_at = 0;
+  std::string issuer;          ///< the authorization server that issued them
+  std::string token_endpoint;  ///< where to refresh them
+  std::string client_id;
+  std::string auth_method;  ///< token endpoint client authentication
+  std::string resource;     ///< the RFC 8707 resource they are for
+
+  std::string to_json() const;
+  static Result<TokenSet> from_json(std::string_view text);
+};
+
+/// Protected resource metadata locations for `server`, in the order to try (RFC 9728 3.1):
+/// the path-inserted well-known URL (query kept), then the root one.
+std::vector<std::string> resource_metadata_urls(const Url& server);
+/// Authorization server metadata locations for `issuer`, in the order MCP 2025-11-25 gives
+/// (RFC 8414 path-inserted, OpenID Connect path-inserted, OpenID Connect path-appended;
+/// for an issuer without a path: RFC 8414, then OpenID Connect).
+std::vector<std::string> authorization_server_metadata_urls(const Url& issuer);
+/// Whether a protected resource metadata `resource` names the server at `server`: same
+/// scheme, host and port; its path a prefix of the server's at a segment boundary; its
+/// query, when it has one, equal.
+bool resource_matches(std::string_view resource, const Url& server);
+
+enum class Interaction {
+  browser,  ///< open the browser (or print the URL when there is none) and wait
+  print,    ///< --no-browser: print the URL and wait
+  manual,   ///< login --manual: print the URL, read the final redirect URL from stdin
+};
+
+struct Options {
+  Url server;                                 ///< the MCP endpoint
+  std::string account_server;                 ///< keychain::canonical_server of it
+  std::shared_ptr<keychain::Keychain> store;  ///< null: tokens live only in this process
+  std::string client_id;                      ///< pre-registered client (--client-id)
+  std::string client_metadata_url;            ///< --client-metadata-url (CIMD)
+  bool client_credentials = false;            ///< machine-to-machine grant
+  std::string idp_token_endpoint;             ///< enterprise-managed authorization
+  std::string idp_client_id;
+  std::string scope;  ///< --scope: overrides the challenge's
+  int callback_port = 0;
+  Interaction interaction = Interaction::browser;
+  long login_timeout_ms = 300000;
+  long keychain_timeout_ms = 20000;
+  std::string ca_file;
+  bool allow_http = false;
+  std::string lock_path;  ///< empty: lock_path_for(account_server)
+  /// Reads one line (login --manual); empty when stdin is not ours.
+  std::function<std::optional<std::string>()> read_line;
+};
+
+/// The MCP authorization client (2025-11-25, with the 2025-06-18 and 2025-03-26
+/// behaviours and what 2026-07-28 hardened) for one server. Every call blocks (HTTP, the
+/// browser, the keychain, the cross-process lock): worker threads only, one at a time.
+class Authorizer {
+ public:
+  explicit Authorizer(Options options);
+  ~Authorizer();
+
+  /// The token set stored for the server, if any.
+  Result<std::optional<TokenSet>> load();
+  /// The remote refused `rejected_token` (empty: none was sent) with `challenge`. Returns
+  /// tokens to retry with: newer ones another process stored, refreshed ones, or those of
+  /// a new login (a step-up for a 403 insufficient_scope), under the server's file lock.
+  Result<TokenSet> authorize(const Challenge& challenge, const std::string& rejected_token);
+  /// Refreshes `current_token` ahead of its expiry (or returns newer stored tokens).
+  Result<TokenSet> refresh(const std::string& current_token);
+  /// A new login whatever is stored (claribi-bridge login).
+  Result<TokenSet> login(const Challenge& challenge);
+
+  const Options& options() const { return m_options; }
+
+ private:
+  struct Impl;
+  Options m_options;
+  std::unique_ptr<Impl> m;
+  std::mutex m_mutex;
+};
+
+/// Seconds since the epoch.
+std::int64_t now_seconds();
+
+}  // namespace claribi::oauth
