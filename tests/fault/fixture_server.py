@@ -47,6 +47,7 @@ class State:
         self.minted_key = None
         self.extra_tools = []
         self.minted_token = None
+        self.oauth = None  # an oauth_fixture.OAuthServer: the MCP endpoint wants its tokens
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -109,6 +110,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_empty(200)
 
     def do_GET(self):
+        if self.state.oauth and self.state.oauth.handle_get(self):
+            return
         self.record(None)
         last = self.headers.get("Last-Event-ID")
         with self.state.lock:
@@ -122,6 +125,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         length = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(length)
+        if self.state.oauth and self.state.oauth.handle_post(self, body):
+            return
         if self.path.endswith("/redirect"):  # 307: the client must send the same body again
             self.send_response(307)
             self.send_header("Location", self.path[: -len("/redirect")])
@@ -141,6 +146,10 @@ class Handler(BaseHTTPRequestHandler):
             accepted = {accepted}
         if accepted and self.headers.get("Authorization") not in accepted:
             self.send_json({"error": "unauthorized"}, 401, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+            return
+        oauth = self.state.oauth
+        if oauth and not oauth.authorized(self.headers.get("Authorization")):
+            self.send_json({"error": "invalid_token"}, 401, {"WWW-Authenticate": oauth.challenge()})
             return
         if method == "initialize":
             sid = str(uuid.uuid4())

@@ -2,7 +2,7 @@
 // server's URL; we launch claribi-bridge on it over stdio and act out the scenario named by
 // MCP_CONFORMANCE_SCENARIO with the official SDK client.
 // For auth scenarios the bridge logs in by itself: $BROWSER is browser-follow.sh (a curl
-// that follows the redirects, after CLARIBI_TEST_BROWSER_DELAY seconds), secrets go to a
+// that follows the redirects, after BROWSER_FOLLOW_DELAY seconds), secrets go to a
 // file store under a throwaway HOME, and the scenario's context (MCP_CONFORMANCE_CONTEXT)
 // becomes the flags and `key set` calls a user would make.
 // Usage (by the suite): node conformance_driver.mjs BRIDGE_BINARY SERVER_URL
