@@ -187,13 +187,17 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
     b->excludes(c);
   }
   std::vector<std::string> login_args;
-  bool login_manual = false;
+  bool login_manual = false, login_device = false;
   auto* login = app.add_subcommand(
       "login", "Log in with OAuth now (the browser, or --manual to paste the final URL)");
   login->add_option("url", login_args, "Remote MCP server URL")->expected(0, 1);
   login->add_flag("--manual", login_manual,
                   "Print the login URL and read the address the browser ends on from stdin (for "
                   "a machine without a browser)");
+  login
+      ->add_flag("--device-code", login_device,
+                 "Sign in on another device with a code (RFC 8628), where the server offers it")
+      ->excludes("--manual");
   key->require_subcommand(1);
   auto* logout = app.add_subcommand("logout", "Remove every secret stored for a server");
   logout->add_option("url", logout_args, "Remote MCP server URL")->expected(0, 1);
@@ -429,9 +433,10 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
   o.server = *parsed_url;
   o.account_server = inv.server;
   o.store = inv.store;
-  o.interaction = login_manual ? oauth::Interaction::manual
-                  : no_browser ? oauth::Interaction::print
-                               : oauth::Interaction::browser;
+  o.interaction = login_device   ? oauth::Interaction::device
+                  : login_manual ? oauth::Interaction::manual
+                  : no_browser   ? oauth::Interaction::print
+                                 : oauth::Interaction::browser;
   o.login_timeout_ms = static_cast<long>(login_timeout_s * 1000 + 0.5);
   o.ca_file = ca_file;
   o.allow_http = allow_http;

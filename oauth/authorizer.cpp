@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <chrono>
 #include <sstream>
+#include <thread>
 
 namespace claribi::oauth {
 namespace {
@@ -32,6 +33,7 @@ struct AsMetadata {
   std::string authorization_endpoint;
   std::string token_endpoint;
   std::string registration_endpoint;
+  std::string device_authorization_endpoint;
   std::vector<std::string> scopes_supported;
   std::vector<std::string> auth_methods;  ///< token_endpoint_auth_methods_supported
   bool has_auth_methods = false;
@@ -275,6 +277,7 @@ struct Authorizer::Impl {
       m.authorization_endpoint = str(doc, "authorization_endpoint");
       m.token_endpoint = str(doc, "token_endpoint");
       m.registration_endpoint = str(doc, "registration_endpoint");
+      m.device_authorization_endpoint = str(doc, "device_authorization_endpoint");
       m.scopes_supported = string_array(json::member(doc, "scopes_supported"));
       m.has_auth_methods = json::member(doc, "token_endpoint_auth_methods_supported") != nullptr;
       m.auth_methods = string_array(json::member(doc, "token_endpoint_auth_methods_supported"));
@@ -419,7 +422,8 @@ struct Authorizer::Impl {
     return cl;
   }
 
-  Result<Client> register_client(const Discovery& d, const std::string& redirect_uri) {
+  Result<Client> register_client(const Discovery& d, const std::string& redirect_uri,
+                                 bool device = false) {
     if (d.as.registration_endpoint.empty()) {
       std::string hint =
           "pass --client-id for a client registered with it (its secret with "
@@ -434,14 +438,16 @@ struct Authorizer::Impl {
                : contains(d.as.auth_methods, "client_secret_post") ? "client_secret_post"
                                                                    : "client_secret_basic";
     }
-    std::string body = "{\"client_name\":\"claribi-bridge\",\"redirect_uris\":[" +
-                       json::quote(redirect_uri) +
-                       "],\"grant_types\":[\"authorization_code\",\"refresh_token\"],"
-                       "\"response_types\":[\"code\"],\"application_type\":\"native\","
-                       "\"token_endpoint_auth_method\":" +
-                       json::quote(method) +
-                       ",\"software_id\":\"claribi-bridge\","
-                       "\"software_version\":\"" CLARIBI_VERSION "\"}";
+    std::string body =
+        "{\"client_name\":\"claribi-bridge\"," +
+        (device ? std::string("\"grant_types\":[\"urn:ietf:params:oauth:grant-type:device_code\","
+                              "\"refresh_token\"],")
+                : "\"redirect_uris\":[" + json::quote(redirect_uri) +
+                      "],\"grant_types\":[\"authorization_code\",\"refresh_token\"],"
+                      "\"response_types\":[\"code\"],") +
+        "\"application_type\":\"native\",\"token_endpoint_auth_method\":" + json::quote(method) +
+        ",\"software_id\":\"claribi-bridge\","
+        "\"software_version\":\"" CLARIBI_VERSION "\"}";
     auto r = http.post(d.as.registration_endpoint, "application/json", body);
     if (!r) return fail("client registration failed: " + r.error().message);
     if (r->status != 200 && r->status != 201) {
@@ -795,11 +801,91 @@ struct Authorizer::Impl {
     return fail("the pasted URL does not belong to this login (state mismatch)");
   }
 
+  /// The device authorization grant (RFC 8628): the user signs in on another device.
+  Result<TokenSet> device_grant(const Challenge& c, const Discovery& d) {
+    if (d.as.device_authorization_endpoint.empty()) {
+      return fail("the authorization server " + d.as.issuer +
+                  " does not offer the device authorization grant; use 'login --manual'");
+    }
+    Result<Client> cl = fail("");
+    if (!o.client_id.empty()) {
+      cl = pre_registered(d.as);
+    } else if (auto reg = cached_registration(d.as.issuer + "#device")) {
+      Client c2;
+      c2.id = reg->client_id;
+      c2.secret = reg->client_secret;
+      c2.auth_method = reg->auth_method.empty() ? "none" : reg->auth_method;
+      cl = c2;
+    } else {
+      Discovery keyed = d;
+      keyed.as.issuer = d.as.issuer + "#device";  // a registration of its own
+      cl = register_client(keyed, "", true);
+    }
+    if (!cl) return fail(cl.error().message);
+    auto scopes = choose_scopes(c, d);
+    Form form;
+    if (!scopes.empty()) form.emplace_back("scope", join_words(scopes));
+    if (!d.resource.empty()) form.emplace_back("resource", d.resource);
+    std::vector<std::string> headers;
+    if (auto a = authenticate(form, headers, *cl, d.as.issuer); !a) return fail(a.error().message);
+    auto r = http.post_form(d.as.device_authorization_endpoint, form, headers);
+    if (!r) return fail("device authorization failed: " + r.error().message);
+    if (r->status != 200) {
+      return fail("the device authorization endpoint refused (" + oauth_error_text(*r) + ")");
+    }
+    auto doc = json_object(*r, "the device authorization answer");
+    if (!doc) return fail(doc.error().message);
+    auto device_code = str(*doc, "device_code");
+    auto user_code = str(*doc, "user_code");
+    auto uri = str(*doc, "verification_uri");
+    auto complete = str(*doc, "verification_uri_complete");
+    if (device_code.empty() || user_code.empty() || uri.empty()) {
+      return fail(
+          "the device authorization answer lacks device_code, user_code or "
+          "verification_uri");
+    }
+    log::add_secret(device_code);
+    long interval = 5;
+    if (const auto* i = json::member(*doc, "interval"); i != nullptr && i->IsNumber()) {
+      interval = std::max<long>(1, static_cast<long>(i->GetDouble()));
+    }
+    long expires = o.login_timeout_ms / 1000;
+    if (const auto* e = json::member(*doc, "expires_in"); e != nullptr && e->IsNumber()) {
+      expires = std::min<long>(expires, static_cast<long>(e->GetDouble()));
+    }
+    log::write(log::Level::warn, "To sign in to " + display_url(o.server) + ", visit " + uri +
+                                     " on any device and enter the code " + user_code +
+                                     (complete.empty() ? "" : " (or open " + complete + ")"));
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(expires);
+    for (;;) {
+      std::this_thread::sleep_for(std::chrono::seconds(interval));
+      if (std::chrono::steady_clock::now() > deadline) {
+        return fail("the code was not entered within " + std::to_string(expires) + " s");
+      }
+      std::string error_code;
+      auto t = token_request({{"grant_type", "urn:ietf:params:oauth:grant-type:device_code"},
+                              {"device_code", device_code}},
+                             *cl, d, &error_code);
+      if (t) {
+        if (t->scope.empty()) t->scope = join_words(scopes);
+        return t;
+      }
+      if (error_code == "authorization_pending") continue;
+      if (error_code == "slow_down") {
+        interval += 5;
+        continue;
+      }
+      return fail(t.error().message);
+    }
+  }
+
   Result<TokenSet> login(const Challenge& c) {
     auto d = discover(c);
     if (!d) return fail(d.error().message);
     Result<TokenSet> t = fail("");
-    if (o.client_credentials) {
+    if (o.interaction == Interaction::device) {
+      t = device_grant(c, *d);
+    } else if (o.client_credentials) {
       t = client_credentials_grant(c, *d);
     } else if (!o.idp_token_endpoint.empty()) {
       t = enterprise_grant(c, *d);

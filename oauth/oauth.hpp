@@ -63,6 +63,7 @@ enum class Interaction {
   browser,  ///< open the browser (or print the URL when there is none) and wait
   print,    ///< --no-browser: print the URL and wait
   manual,   ///< login --manual: print the URL, read the final redirect URL from stdin
+  device,   ///< login --device-code: the device authorization grant (RFC 8628)
 };
 
 struct Options {

@@ -32,6 +32,7 @@ class OAuthServer:
                       "refresh_refused": 0, "mcp_401": 0}
         self.issued = []    # every secret value handed out, for leak checks
         self.verifiers = []
+        self.devices = {}   # device_code -> token polls so far
 
     @property
     def issuer(self):
@@ -79,6 +80,7 @@ class OAuthServer:
                 "authorization_endpoint": self.issuer + "/authorize",
                 "token_endpoint": self.issuer + "/token",
                 "registration_endpoint": self.issuer + "/register",
+                "device_authorization_endpoint": self.issuer + "/device",
                 "response_types_supported": ["code"],
                 "grant_types_supported": ["authorization_code", "refresh_token"],
                 "code_challenge_methods_supported": ["S256"],
@@ -124,6 +126,19 @@ class OAuthServer:
                 self.issued.append(reg["client_secret"])
             h.send_json(reg, 201)
             return True
+        if path == "/device":  # RFC 8628: approved after the first poll
+            form = dict(urllib.parse.parse_qsl(body.decode()))
+            with self.lock:
+                client = self.clients.get(form.get("client_id"))
+            if client is None or form.get("client_secret") != client["client_secret"]:
+                h.send_json({"error": "invalid_client"}, 401)
+                return True
+            code = "dc-" + secrets.token_urlsafe(16)
+            with self.lock:
+                self.devices[code] = 0
+            h.send_json({"device_code": code, "user_code": "WDJB-MJHT", "interval": 1, "expires_in": 60,
+                         "verification_uri": self.issuer + "/activate"})
+            return True
         if path == "/token":
             form = dict(urllib.parse.parse_qsl(body.decode()))
             with self.lock:
@@ -144,6 +159,18 @@ class OAuthServer:
                 with self.lock:
                     self.stats["authorization_code"] += 1
                     self.verifiers.append(verifier)
+            elif grant == "urn:ietf:params:oauth:grant-type:device_code":
+                with self.lock:
+                    polls = self.devices.get(form.get("device_code"))
+                    if polls is None:
+                        h.send_json({"error": "invalid_grant"}, 400)
+                        return True
+                    self.devices[form["device_code"]] = polls + 1
+                if polls == 0:
+                    h.send_json({"error": "authorization_pending"}, 400)
+                    return True
+                with self.lock:
+                    self.stats["device_code"] = self.stats.get("device_code", 0) + 1
             elif grant == "refresh_token":
                 with self.lock:
                     known = self.refresh.get(form.get("refresh_token"))

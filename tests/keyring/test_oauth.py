@@ -201,6 +201,52 @@ def test_no_browser_prints_the_url_and_the_login_times_out(fx):
     forget(fx)
 
 
+def test_login_command_manual_and_device_code(fx):
+    import re
+    import urllib.error
+    import urllib.request
+    oauth = with_oauth(fx)
+    # --manual: the URL is printed; the address the browser ends on is pasted back.
+    p = subprocess.Popen([BRIDGE, "login", "--manual", fx.url], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    url = None
+    for raw in p.stderr:
+        m = re.search(rb"open this URL in a browser: (\S+)", raw)
+        if m:
+            url = m.group(1).decode()
+            break
+    assert url, "no login URL printed"
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args):
+            return None
+    try:
+        urllib.request.build_opener(NoRedirect).open(url)
+        raise AssertionError("the authorization server did not redirect")
+    except urllib.error.HTTPError as e:
+        final = e.headers["Location"]
+    out, err = p.communicate(final.encode() + b"\n", timeout=30)
+    assert p.returncode == 0, err
+    assert b"Logged in to" in out and b"refresh token stored" in out, out
+    assert oauth.count("authorization_code") == 1
+    # A pasted URL from another login is refused.
+    p = subprocess.run([BRIDGE, "login", "--manual", fx.url], input=b"http://127.0.0.1:1/callback?code=x&state=nope\n",
+                       capture_output=True, timeout=30)
+    assert p.returncode == 1 and b"state mismatch" in p.stderr, p.stderr
+    # --device-code: the code is printed, the bridge polls until the user approved.
+    p = cli("login", "--device-code", fx.url)
+    assert p.returncode == 0, p.stderr
+    assert b"enter the code WDJB-MJHT" in p.stderr, p.stderr
+    assert oauth.stats.get("device_code") == 1
+    b = Bridge(fx.url, env={"CLARIBI_API_KEY": "", "BROWSER": "false"})
+    try:
+        b.initialize()  # the device login's tokens, from the keyring: no browser needed
+        assert "result" in b.tool("digest", {"data": "x"})
+    finally:
+        b.close()
+    forget(fx)
+
+
 def main():
     global BRIDGE, ARTIFACTS
     BRIDGE = os.path.abspath(sys.argv[1])
