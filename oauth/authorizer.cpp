@@ -124,7 +124,8 @@ struct Authorizer::Impl {
   HttpClient http;
   std::optional<TokenSet> memory;             ///< the current tokens when there is no store
   std::vector<std::string> requested_scopes;  ///< union of what this process asked for
-  int step_ups = 0;
+  int step_ups = 0;                           ///< in a row for the same challenged scopes
+  std::string step_up_scope;
 
   explicit Impl(Options& options) : o(options) {
     http.ca_file = o.ca_file;
@@ -948,6 +949,10 @@ Result<TokenSet> Authorizer::authorize(const Challenge& c, const std::string& re
           "scopes it names (" +
           c.scope + "); not logging in again" +
           (c.error_description.empty() ? "" : " (" + c.error_description + ")"));
+    }
+    if (c.scope != m->step_up_scope) {
+      m->step_up_scope = c.scope;
+      m->step_ups = 0;
     }
     if (++m->step_ups > k_max_step_ups) {
       return fail("the server keeps asking for more scopes (" + c.scope + "); gave up after " +

@@ -315,8 +315,8 @@ void Remote::finish_post(const std::shared_ptr<Outgoing>& o, const HttpHead& hea
   if (status == 401 || status == 403) {
     hint =
         ": the remote refused the credentials. Store a valid API key with 'claribi-bridge key "
-        "set URL' (check with 'claribi-bridge status'), or set CLARIBI_API_KEY, or pass "
-        "--header 'Authorization: Bearer ...'";
+        "set URL' (check with 'claribi-bridge status'), set CLARIBI_API_KEY, pass "
+        "--header 'Authorization: Bearer ...', or log in with 'claribi-bridge login URL'";
     auto challenge = head.header("www-authenticate");
     if (!challenge.empty()) hint += " (WWW-Authenticate: " + log::redact(challenge) + ")";
   } else if (status >= 500) {
