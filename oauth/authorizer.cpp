@@ -11,6 +11,7 @@
 #include "oauth/loopback.hpp"
 #include "oauth/oauth.hpp"
 
+#include "util/base64.hpp"
 #include "util/json.hpp"
 #include "util/log.hpp"
 #include "util/text.hpp"
@@ -498,7 +499,7 @@ struct Authorizer::Impl {
                             const std::string& audience) {
     if (cl.auth_method == "client_secret_basic") {
       auto pair = url_encode(cl.id) + ":" + url_encode(cl.secret);
-      headers.push_back("Authorization: Basic " + base64url_std(pair));
+      headers.push_back("Authorization: Basic " + base64::encode(pair.data(), pair.size()));
     } else if (cl.auth_method == "client_secret_post") {
       form.emplace_back("client_id", cl.id);
       form.emplace_back("client_secret", cl.secret);
@@ -520,17 +521,6 @@ struct Authorizer::Impl {
       form.emplace_back("client_id", cl.id);
     }
     return {};
-  }
-
-  static std::string base64url_std(const std::string& s) {
-    // Basic credentials use standard base64 with padding.
-    std::string b = base64url(s);
-    for (auto& c : b) {
-      if (c == '-') c = '+';
-      if (c == '_') c = '/';
-    }
-    while (b.size() % 4 != 0) b.push_back('=');
-    return b;
   }
 
   Result<TokenSet> token_request(Form form, const Client& cl, const Discovery& d,
