@@ -684,6 +684,7 @@ void Remote::legacy_post(std::shared_ptr<Outgoing> o) {
       on_session_lost(o);
       return;
     }
+    if ((head->status == 401 || head->status == 403) && wait_for_auth(o, *head)) return;
     if (head->status / 100 != 2) {
       fail(o, "HTTP " + std::to_string(head->status) + " from the remote's SSE message endpoint",
            head->status, snippet(done.body));
