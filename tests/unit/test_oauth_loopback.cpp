@@ -52,15 +52,15 @@ TEST_CASE("the callback listener binds 127.0.0.1 only", "[oauth]") {
   int port = (*l)->port();
   CHECK(port > 0);
   CHECK((*l)->redirect_uri() == "http://127.0.0.1:" + std::to_string(port) + "/callback");
-  // Nothing answers on the machine's other addresses: bind the same port on 0.0.0.0 works
-  // only because the listener holds 127.0.0.1 alone... so check the socket's own address.
+  // Were it bound to 0.0.0.0, the same port on another loopback address would be taken
+  // (EADDRINUSE); bound to 127.0.0.1 alone, it is free.
   asio::io_context io;
   tcp::socket probe(io);
   std::error_code ec;
   probe.open(tcp::v4(), ec);
   probe.bind(tcp::endpoint(asio::ip::make_address("127.0.0.2"), static_cast<unsigned short>(port)),
              ec);
-  CHECK_FALSE(ec);  // another loopback address is free: the listener is not on 0.0.0.0
+  CHECK_FALSE(ec);
 }
 
 TEST_CASE("the callback listener accepts one callback with the right state", "[oauth]") {
