@@ -37,20 +37,10 @@ constexpr const char* k_roots_id_prefix = "\"claribi-bridge-roots-";
 
 /// file:///home/a%20b → /home/a b (RFC 8089 local paths; a host part other than empty or
 /// localhost is not a local file).
-std::string percent_decode(std::string s) {
+std::string file_uri_path(std::string s) {
   if (s.rfind("localhost/", 0) == 0) s = s.substr(9);
   if (s.empty() || s.front() != '/') return {};
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
+  return percent_decode(s);
 }
 
 constexpr std::string_view k_token_note =
@@ -261,7 +251,7 @@ void Bridge::on_roots_answer(const jsonrpc::Message& m) {
   for (const auto& r : roots->GetArray()) {
     auto uri = std::string(json::string_or_empty(json::member(r, "uri")));
     if (uri.rfind("file://", 0) != 0) continue;
-    auto path = percent_decode(uri.substr(7));
+    auto path = file_uri_path(uri.substr(7));
     if (!path.empty() && path.front() == '/') paths.push_back(std::move(path));
   }
   CLARIBI_LOG(info, "the client's roots open " << paths.size() << " director"

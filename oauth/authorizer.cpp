@@ -474,21 +474,25 @@ struct Authorizer::Impl {
     return cl;
   }
 
-  Result<Client> client_for(const Discovery& d, const std::string& redirect_uri) {
+  static Client from_registration(const Registration& reg) {
+    Client cl;
+    cl.id = reg.client_id;
+    cl.secret = reg.client_secret;
+    cl.auth_method = reg.auth_method.empty() ? "none" : reg.auth_method;
+    cl.registered = true;
+    return cl;
+  }
+
+  /// `cached`: the registration stored for this authorization server, if any.
+  Result<Client> client_for(const Discovery& d, const std::string& redirect_uri,
+                            const std::optional<Registration>& cached) {
     if (!o.client_id.empty()) return pre_registered(d.as);
     if (!o.client_metadata_url.empty() && d.as.cimd_supported) {
       Client cl;
       cl.id = o.client_metadata_url;
       return cl;
     }
-    if (auto reg = cached_registration(d.as.issuer); reg && reg->redirect_uri == redirect_uri) {
-      Client cl;
-      cl.id = reg->client_id;
-      cl.secret = reg->client_secret;
-      cl.auth_method = reg->auth_method.empty() ? "none" : reg->auth_method;
-      cl.registered = true;
-      return cl;
-    }
+    if (cached && cached->redirect_uri == redirect_uri) return from_registration(*cached);
     return register_client(d, redirect_uri);
   }
 
@@ -498,7 +502,7 @@ struct Authorizer::Impl {
   Result<void> authenticate(Form& form, std::vector<std::string>& headers, const Client& cl,
                             const std::string& audience) {
     if (cl.auth_method == "client_secret_basic") {
-      auto pair = url_encode(cl.id) + ":" + url_encode(cl.secret);
+      auto pair = percent_encode(cl.id) + ":" + percent_encode(cl.secret);
       headers.push_back("Authorization: Basic " + base64::encode(pair.data(), pair.size()));
     } else if (cl.auth_method == "client_secret_post") {
       form.emplace_back("client_id", cl.id);
@@ -664,8 +668,8 @@ struct Authorizer::Impl {
       // Reuse the port of an earlier registration, so its redirect URI still matches.
       int port = o.callback_port;
       std::optional<Registration> reg;
-      if (port == 0 && o.client_id.empty()) reg = cached_registration(d.as.issuer);
-      if (reg) {
+      if (o.client_id.empty()) reg = cached_registration(d.as.issuer);
+      if (reg && port == 0) {
         auto u = parse_url(reg->redirect_uri);
         if (u && !u->port.empty()) port = std::atoi(u->port.c_str());
       }
@@ -673,7 +677,7 @@ struct Authorizer::Impl {
       if (!listener && port != 0 && o.callback_port == 0) listener = CallbackListener::open(0);
       if (!listener) return fail(listener.error().message);
       auto redirect_uri = (*listener)->redirect_uri();
-      auto cl = client_for(d, redirect_uri);
+      auto cl = client_for(d, redirect_uri, reg);
       if (!cl) return fail(cl.error().message);
       auto pkce = make_pkce();
       auto state = random_token(24);
@@ -802,11 +806,7 @@ struct Authorizer::Impl {
     if (!o.client_id.empty()) {
       cl = pre_registered(d.as);
     } else if (auto reg = cached_registration(d.as.issuer + "#device")) {
-      Client c2;
-      c2.id = reg->client_id;
-      c2.secret = reg->client_secret;
-      c2.auth_method = reg->auth_method.empty() ? "none" : reg->auth_method;
-      cl = c2;
+      cl = from_registration(*reg);
     } else {
       Discovery keyed = d;
       keyed.as.issuer = d.as.issuer + "#device";  // a registration of its own

@@ -20,8 +20,6 @@ using Form = std::vector<std::pair<std::string, std::string>>;
 
 /// application/x-www-form-urlencoded (RFC 6749 appendix B).
 std::string form_encode(const Form& form);
-/// Percent-encodes every byte outside RFC 3986's unreserved set.
-std::string url_encode(std::string_view s);
 /// Decodes a query component ('+' is a space).
 std::string query_decode(std::string_view s);
 /// The name=value pairs of a query string, decoded, in order.

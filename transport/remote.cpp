@@ -34,7 +34,7 @@ struct Remote::Outgoing {
   bool sent_with_session = false;
   int session_retries = 0;
   int auth_rounds = 0;
-  std::string sent_authorization;
+  std::shared_ptr<const std::string> sent_authorization;
   int resumes = 0;
   bool answered = false;
   HttpWorker::TransferId transfer = 0;
@@ -64,7 +64,9 @@ Remote::Remote(asio::io_context& io, HttpWorker& http, RemoteOptions options, Re
       m_get_timer(io) {
   for (const auto& h : m_options.headers) {
     m_static_headers.push_back(h.name + ": " + h.value);
-    if (text::lower(h.name) == "authorization") m_authorization = h.value;
+    if (text::lower(h.name) == "authorization") {
+      m_authorization = std::make_shared<const std::string>(h.value);
+    }
   }
   if (m_options.transport == TransportKind::streamable_http) m_mode = Mode::streamable;
 }
@@ -78,7 +80,7 @@ void Remote::set_authorization(const std::string& value) {
   }
   kept.push_back("Authorization: " + value);
   m_static_headers = std::move(kept);
-  m_authorization = value;
+  m_authorization = std::make_shared<const std::string>(value);
 }
 
 bool Remote::wait_for_auth(const std::shared_ptr<Outgoing>& o, const HttpHead& head) {
@@ -96,7 +98,8 @@ bool Remote::wait_for_auth(const std::shared_ptr<Outgoing>& o, const HttpHead& h
   CLARIBI_LOG(info, "the remote asks for authorization (HTTP "
                         << head.status << ") on "
                         << (o->method.empty() ? "a response" : o->method));
-  m_events.on_auth_required(AuthChallenge{head.status, challenge, o->sent_authorization});
+  m_events.on_auth_required(AuthChallenge{
+      head.status, challenge, o->sent_authorization ? *o->sent_authorization : std::string()});
   return true;
 }
 

@@ -139,7 +139,9 @@ class Remote {
   bool m_reinitializing = false;
   bool m_closing = false;
   std::deque<std::shared_ptr<Outgoing>> m_deferred;
-  std::string m_authorization;  ///< the Authorization value sent now, if any
+  /// The Authorization value sent now, if any; each message keeps the one it went out with
+  /// (a shared pointer, so that costs no copy per message).
+  std::shared_ptr<const std::string> m_authorization;
   bool m_auth_pending = false;
   std::deque<std::shared_ptr<Outgoing>> m_auth_waiting;
   std::unordered_map<std::string, std::shared_ptr<Outgoing>> m_in_flight;  ///< by request id

@@ -78,4 +78,18 @@ std::string display_url(const Url& url) {
   return log::redact(url.text);
 }
 
+std::string percent_encode(std::string_view s) {
+  // Since libcurl 7.82 the handle argument is unused.
+  std::unique_ptr<char, void (*)(void*)> out(
+      curl_easy_escape(nullptr, s.data(), static_cast<int>(s.size())), curl_free);
+  return out ? std::string(out.get()) : std::string();
+}
+
+std::string percent_decode(std::string_view s) {
+  int n = 0;
+  std::unique_ptr<char, void (*)(void*)> out(
+      curl_easy_unescape(nullptr, s.data(), static_cast<int>(s.size()), &n), curl_free);
+  return out ? std::string(out.get(), static_cast<std::size_t>(n)) : std::string();
+}
+
 }  // namespace claribi

@@ -27,6 +27,11 @@ Result<Url> parse_url(std::string_view text);
 /// Resolves `reference` (absolute, or relative as in RFC 3986) against `base`.
 Result<Url> resolve_url(const Url& base, std::string_view reference);
 
+/// Percent-encodes every byte outside RFC 3986's unreserved set (libcurl's escape).
+std::string percent_encode(std::string_view s);
+/// Decodes %XX escapes (libcurl's unescape); '+' stays '+'.
+std::string percent_decode(std::string_view s);
+
 /// The URL as it may appear in logs and error messages: query values of secret-looking
 /// parameters replaced.
 std::string display_url(const Url& url);

@@ -112,6 +112,12 @@ class OAuthServer:
             return True
         return False
 
+    def client_of(self, form):
+        """The registered client a form authenticates (client_secret_post), or None."""
+        with self.lock:
+            client = self.clients.get(form.get("client_id"))
+        return client if client and form.get("client_secret") == client["client_secret"] else None
+
     def handle_post(self, h, body):
         path = h.path.partition("?")[0]
         if path == "/register":
@@ -128,9 +134,8 @@ class OAuthServer:
             return True
         if path == "/device":  # RFC 8628: approved after the first poll
             form = dict(urllib.parse.parse_qsl(body.decode()))
-            with self.lock:
-                client = self.clients.get(form.get("client_id"))
-            if client is None or form.get("client_secret") != client["client_secret"]:
+            client = self.client_of(form)
+            if client is None:
                 h.send_json({"error": "invalid_client"}, 401)
                 return True
             code = "dc-" + secrets.token_urlsafe(16)
@@ -141,9 +146,8 @@ class OAuthServer:
             return True
         if path == "/token":
             form = dict(urllib.parse.parse_qsl(body.decode()))
-            with self.lock:
-                client = self.clients.get(form.get("client_id"))
-            if client is None or form.get("client_secret") != client["client_secret"]:
+            client = self.client_of(form)
+            if client is None:
                 h.send_json({"error": "invalid_client"}, 401)
                 return True
             grant = form.get("grant_type")
