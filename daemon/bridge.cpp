@@ -34,6 +34,39 @@ constexpr std::string_view k_key_stored_note =
     "shown here]";
 /// Ids of the bridge's own requests to the client (compact JSON, without the closing quote).
 constexpr const char* k_roots_id_prefix = "\"claribi-bridge-roots-";
+constexpr const char* k_input_id_prefix = "\"claribi-bridge-input-";
+/// Rounds of input_required one request may go through before the bridge gives up.
+constexpr int k_max_input_rounds = 10;
+
+namespace modern = transport::modern;
+
+std::string result_line(const std::string& id, const std::string& result) {
+  return "{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"result\":" + result + "}";
+}
+
+/// Whether the client declared what answering `method` (with `params`) needs.
+std::string missing_capability(const json::Value& caps, std::string_view method,
+                               const std::string& params) {
+  if (method == "sampling/createMessage") {
+    return json::member(caps, "sampling") ? "" : "sampling";
+  }
+  if (method == "roots/list") return json::member(caps, "roots") ? "" : "roots";
+  if (method == "elicitation/create") {
+    const auto* e = json::member(caps, "elicitation");
+    if (e == nullptr) return "elicitation";
+    json::Document p;
+    p.Parse(params.data(), params.size());
+    auto mode = json::string_or_empty(p.HasParseError() ? nullptr : json::member(p, "mode"));
+    // An empty elicitation capability means form mode (2025-11-25).
+    if (mode == "url" && json::member(*e, "url") == nullptr) return "elicitation.url";
+    if ((mode.empty() || mode == "form") && e->IsObject() && e->MemberCount() > 0 &&
+        json::member(*e, "form") == nullptr) {
+      return "elicitation.form";
+    }
+    return "";
+  }
+  return std::string(method);  // not an input request a client can answer
+}
 
 /// file:///home/a%20b → /home/a b (RFC 8089 local paths; a host part other than empty or
 /// localhost is not a local file).
@@ -119,7 +152,10 @@ void Bridge::on_line(std::string&& line) {
     reply_error(e.id, e.code, e.message);
     return;
   }
-  auto& m = *parsed;
+  route(std::move(*parsed));
+}
+
+void Bridge::route(jsonrpc::Message&& m) {
   if (!m_options.config_error.empty()) {
     if (m.kind == jsonrpc::Kind::request) {
       reply_error(m.id, jsonrpc::code::remote_failed, "claribi-bridge: " + m_options.config_error);
@@ -132,6 +168,10 @@ void Bridge::on_line(std::string&& line) {
     on_roots_answer(m);  // the answer to the bridge's own roots/list, not the remote's
     return;
   }
+  if (m.kind == jsonrpc::Kind::response && m.id.rfind(k_input_id_prefix, 0) == 0) {
+    on_input_answer(m);  // an answer to a question the remote embedded in input_required
+    return;
+  }
   if (m.kind == jsonrpc::Kind::request && m.method == "initialize") {
     const auto* params = json::member(m.doc, "params");
     const auto* caps = params ? json::member(*params, "capabilities") : nullptr;
@@ -141,15 +181,9 @@ void Bridge::on_line(std::string&& line) {
       (m.method == "notifications/initialized" || m.method == "notifications/roots/list_changed")) {
     ask_client_roots();
   }
+  if (!translate(m)) return;
   std::shared_ptr<const transport::UploadBody> upload;
   if (m.kind == jsonrpc::Kind::request) {
-    if (m.method == "server/discover") {
-      // Dual-era clients fall back to initialize on "method not found".
-      reply_error(m.id, jsonrpc::code::method_not_found,
-                  "Method not found: server/discover (this bridge speaks MCP 2025 revisions; "
-                  "send initialize)");
-      return;
-    }
     if (m_pending.count(m.id) != 0) {
       reply_error(m.id, jsonrpc::code::invalid_request,
                   "request id " + m.id + " is already used by a request still in flight");
@@ -180,8 +214,9 @@ void Bridge::on_line(std::string&& line) {
     if (rid != nullptr) {
       auto id = jsonrpc::id_text(*rid);
       if (m_pending.count(id) != 0) {
+        auto upstream = upstream_id_of(id);
         forget(id);
-        if (m_remote) m_remote->abandon(id);
+        if (m_remote) m_remote->abandon(upstream);
       }
     }
   }
@@ -192,46 +227,382 @@ void Bridge::send_to_remote(jsonrpc::Message&& m,
                             std::shared_ptr<const transport::UploadBody> upload) {
   if (m_key_state != KeyState::ready && m_options.load_api_key) {
     m_held.push_back(Held{std::move(m), std::move(upload)});
-    if (m_key_state == KeyState::unloaded) {
-      m_key_state = KeyState::loading;
-      run_off_thread<Loaded>(
-          [load = m_options.load_api_key, auth = m_options.oauth] {
-            Loaded l;
-            l.key = load();
-            if (auth && (!l.key || !*l.key)) {
-              auto t = auth->load();
-              if (t && *t) {
-                l.tokens = std::move(**t);
-                // Expired (or nearly): refresh now rather than meet a 401.
-                if (l.tokens->expires_at != 0 && !l.tokens->refresh_token.empty() &&
-                    l.tokens->expires_at <= oauth::now_seconds() + 5) {
-                  if (auto r = auth->refresh(l.tokens->access_token)) l.tokens = std::move(*r);
-                }
-              }
-            }
-            return l;
-          },
-          [this](Loaded&& loaded) { on_credentials_loaded(std::move(loaded)); });
-      remote();  // libcurl and TLS set-up overlap the lookup; nothing is sent before it ends
-    }
+    load_credentials();
     return;
   }
   send_now(std::move(m), std::move(upload));
 }
 
+void Bridge::load_credentials() {
+  if (m_key_state == KeyState::unloaded) {
+    m_key_state = KeyState::loading;
+    run_off_thread<Loaded>(
+        [load = m_options.load_api_key, auth = m_options.oauth] {
+          Loaded l;
+          l.key = load();
+          if (auth && (!l.key || !*l.key)) {
+            auto t = auth->load();
+            if (t && *t) {
+              l.tokens = std::move(**t);
+              // Expired (or nearly): refresh now rather than meet a 401.
+              if (l.tokens->expires_at != 0 && !l.tokens->refresh_token.empty() &&
+                  l.tokens->expires_at <= oauth::now_seconds() + 5) {
+                if (auto r = auth->refresh(l.tokens->access_token)) l.tokens = std::move(*r);
+              }
+            }
+          }
+          return l;
+        },
+        [this](Loaded&& loaded) { on_credentials_loaded(std::move(loaded)); });
+    remote();  // libcurl and TLS set-up overlap the lookup; nothing is sent before it ends
+  }
+}
+
 void Bridge::send_now(jsonrpc::Message&& m, std::shared_ptr<const transport::UploadBody> upload) {
-  if (!upload) {
-    remote().send(std::move(m));
+  transport::SendExtras extras;
+  extras.headers = m_tools.param_headers(m);
+  if (!m_session_init_id.empty() && m.id == m_session_init_id) {
+    extras.may_log_in = m_session_may_log_in;
+  }
+  if (upload) {
+    auto it = m_pending.find(m.id);
+    if (it != m_pending.end() && !it->second.progress_token.empty()) {
+      extras.on_upload_progress = [this, id = m.id](std::uint64_t sent, std::uint64_t total) {
+        on_upload_progress(id, sent, total);
+      };
+    }
+    extras.upload = std::move(upload);
+  }
+  remote().send(std::move(m), std::move(extras));
+}
+
+std::string Bridge::upstream_id_of(const std::string& client_id) const {
+  auto it = m_pending.find(client_id);
+  return it == m_pending.end() || it->second.upstream_id.empty() ? client_id
+                                                                 : it->second.upstream_id;
+}
+
+bool Bridge::translate(jsonrpc::Message& m) {
+  const bool request = m.kind == jsonrpc::Kind::request;
+  const bool enveloped = request && !modern::envelope_version(m.doc).empty();
+  if (request && m.method == "initialize") {
+    m_client_era = ClientEra::legacy;  // even after a discover: served as a 2025 session
+    const auto* params = json::member(m.doc, "params");
+    auto who = era::identity_from_initialize(params);
+    who.log_level = m_identity.log_level;
+    m_identity = std::move(who);
+  } else if (m_client_era == ClientEra::unknown && (enveloped || m.method == "server/discover")) {
+    m_client_era = ClientEra::modern;
+  }
+  if (m_client_era == ClientEra::modern && request && m_identity.info.empty()) {
+    m_identity = era::identity_from_meta(m.doc);
+  }
+
+  if (m_upstream == Upstream::unknown) {
+    if (m_options.protocol == era::Pin::legacy) {
+      m_upstream = Upstream::legacy;
+    } else if (request && (m.method == "initialize" || m_client_era == ClientEra::modern)) {
+      // A probe (a client's own server/discover) learns the era but never logs in.
+      discover_upstream(era::envelope(m_identity), m.method != "server/discover");
+    } else {
+      return true;  // before any initialize: whatever it is, the 2025 path answers it
+    }
+  }
+  if (m_upstream == Upstream::discovering) {
+    m_era_held.push_back(std::move(m));
+    return false;
+  }
+
+  auto cancel = [this](const jsonrpc::Message& n) {
+    const auto* params = json::member(n.doc, "params");
+    const auto* rid = params ? json::member(*params, "requestId") : nullptr;
+    if (rid == nullptr) return;
+    auto id = jsonrpc::id_text(*rid);
+    if (m_pending.count(id) == 0) return;
+    auto upstream = upstream_id_of(id);
+    if (auto r = m_rounds.find(id); r != m_rounds.end()) {
+      for (const auto& [qid, key] : r->second.outstanding) m_input_owner.erase(qid);
+      m_rounds.erase(r);
+    }
+    m_alias.erase(upstream);
+    forget(id);
+    // Cancelling over stateless HTTP means closing the request's response stream.
+    if (m_remote) m_remote->abandon(upstream);
+    CLARIBI_LOG(debug, "request " << id << " cancelled; its upstream stream is closed");
+  };
+
+  if (m_upstream == Upstream::modern) {
+    if (!request) {
+      if (m.kind == jsonrpc::Kind::notification && m.method == "notifications/cancelled") {
+        cancel(m);
+      } else {
+        CLARIBI_LOG(debug, "not forwarded to a " << modern::k_version << " remote (it takes no "
+                                                 << (m.method.empty() ? "responses" : m.method)
+                                                 << ")");
+      }
+      return false;
+    }
+    if (m.method == "server/discover") {
+      answer_discover(m.id);
+      return false;
+    }
+    if (m_client_era == ClientEra::modern) return true;  // its own envelope; pass through
+    if (m.method == "initialize") {
+      answer_initialize(m);
+      return false;
+    }
+    if (m.method == "ping") {
+      m_out.write_line(result_line(m.id, "{}"));
+      return false;
+    }
+    if (m.method == "logging/setLevel") {
+      const auto* params = json::member(m.doc, "params");
+      m_identity.log_level =
+          std::string(json::string_or_empty(params ? json::member(*params, "level") : nullptr));
+      m_out.write_line(result_line(m.id, "{}"));
+      return false;
+    }
+    if (m.method == "resources/subscribe" || m.method == "resources/unsubscribe") {
+      reply_error(m.id, jsonrpc::code::method_not_found,
+                  "claribi-bridge: " + m.method + " is not yet translated for a " +
+                      std::string(modern::k_version) + " remote (subscriptions/listen)");
+      return false;
+    }
+    m.raw = era::stamp(m.doc, m_identity);
+    return true;
+  }
+
+  // A 2025 remote.
+  if (m_client_era != ClientEra::modern) return true;
+  if (request && m.method == "server/discover") {
+    if (!m_initialize_result.empty()) {
+      answer_discover(m.id);
+    } else {
+      m_discover_waiting.push_back(m.id);
+      open_legacy_session();
+    }
+    return false;
+  }
+  if (m_initialize_result.empty()) {
+    m_era_held.push_back(std::move(m));
+    open_legacy_session();
+    return false;
+  }
+  if (request) m.raw = era::strip(m.doc);
+  return true;
+}
+
+void Bridge::discover_upstream(const std::string& meta, bool may_log_in) {
+  m_upstream = Upstream::discovering;
+  // The key lookup comes first, like for any message: hold the discover behind it.
+  auto go = [this, meta, may_log_in] {
+    remote().discover(meta, may_log_in,
+                      [this](Result<transport::Discovery> d) { on_discovered(std::move(d)); });
+  };
+  if (m_key_state == KeyState::ready || !m_options.load_api_key) {
+    go();
     return;
   }
-  std::function<void(std::uint64_t, std::uint64_t)> progress;
-  auto it = m_pending.find(m.id);
-  if (it != m_pending.end() && !it->second.progress_token.empty()) {
-    progress = [this, id = m.id](std::uint64_t sent, std::uint64_t total) {
-      on_upload_progress(id, sent, total);
-    };
+  m_after_key.push_back(std::move(go));
+  load_credentials();
+}
+
+void Bridge::on_discovered(Result<transport::Discovery>&& d) {
+  if (m_shutting_down) return;
+  auto held = std::move(m_era_held);
+  m_era_held.clear();
+  std::string failure;
+  if (!d) {
+    failure = d.error().message;
+  } else if (!d->modern && m_options.protocol == era::Pin::modern) {
+    failure = "the remote does not speak MCP " + std::string(modern::k_version) +
+              " (--protocol 2026); try --protocol auto";
   }
-  remote().send(std::move(m), std::move(upload), std::move(progress));
+  if (!failure.empty()) {
+    CLARIBI_LOG(warn, "could not learn the remote's MCP revision: " << failure);
+    m_upstream = Upstream::unknown;  // the next request tries again
+    for (auto& m : held) {
+      if (m.kind == jsonrpc::Kind::request) {
+        reply_error(m.id, jsonrpc::code::remote_failed, "claribi-bridge: " + failure);
+      }
+    }
+    maybe_finish_after_eof();
+    return;
+  }
+  if (d->modern) {
+    m_upstream = Upstream::modern;
+    const auto* result = json::member(d->answer.doc, "result");
+    m_discover_result = result ? json::to_string(*result) : "{}";
+    m_tools.set_header_params(true);
+  } else {
+    m_upstream = Upstream::legacy;
+  }
+  for (auto& m : held) route(std::move(m));
+  maybe_finish_after_eof();
+}
+
+void Bridge::answer_initialize(const jsonrpc::Message& m) {
+  json::Document result;
+  result.Parse(m_discover_result.data(), m_discover_result.size());
+  const auto* params = json::member(m.doc, "params");
+  auto requested =
+      json::string_or_empty(params ? json::member(*params, "protocolVersion") : nullptr);
+  m_out.write_line(result_line(m.id, era::initialize_result(result, requested)));
+}
+
+void Bridge::answer_discover(const std::string& id) {
+  if (m_upstream == Upstream::modern) {
+    m_out.write_line(result_line(id, m_discover_result));
+    return;
+  }
+  json::Document init;
+  init.Parse(m_initialize_result.data(), m_initialize_result.size());
+  m_out.write_line(result_line(id, era::discover_result(init)));
+}
+
+void Bridge::open_legacy_session() {
+  if (m_session_opening) return;
+  m_session_opening = true;
+  m_session_init_id = json::quote("claribi-bridge-initialize-" + std::to_string(++m_bridge_ids));
+  auto init = jsonrpc::parse(
+      "{\"jsonrpc\":\"2.0\",\"id\":" + m_session_init_id +
+      ",\"method\":\"initialize\",\"params\":" + era::initialize_params(m_identity) + "}");
+  CLARIBI_LOG(info, "the client speaks MCP " << modern::k_version
+                                             << ", the remote a 2025 revision: opening a session "
+                                                "on the client's behalf");
+  if (!init) return;
+  // Opened for a probe alone (only server/discover waits): never a login or a browser.
+  m_session_may_log_in = !m_era_held.empty();
+  send_to_remote(std::move(*init));
+}
+
+void Bridge::on_session_opened(jsonrpc::Message&& m) {
+  m_session_opening = false;
+  auto held = std::move(m_era_held);
+  m_era_held.clear();
+  auto waiting = std::move(m_discover_waiting);
+  m_discover_waiting.clear();
+  const auto* result = json::member(m.doc, "result");
+  if (result == nullptr) {
+    std::string why = "the remote refused the session the bridge opened for the client";
+    if (const auto* error = json::member(m.doc, "error")) why += ": " + json::to_string(*error);
+    CLARIBI_LOG(warn, why);
+    for (const auto& id : waiting)
+      reply_error(id, jsonrpc::code::remote_failed, "claribi-bridge: " + why);
+    for (auto& h : held) {
+      if (h.kind == jsonrpc::Kind::request) {
+        reply_error(h.id, jsonrpc::code::remote_failed, "claribi-bridge: " + why);
+      }
+    }
+    maybe_finish_after_eof();
+    return;
+  }
+  m_initialize_result = json::to_string(*result);
+  auto initialized =
+      jsonrpc::parse("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
+  if (initialized) send_to_remote(std::move(*initialized));
+  for (const auto& id : waiting) answer_discover(id);
+  for (auto& h : held) route(std::move(h));
+  maybe_finish_after_eof();
+}
+
+void Bridge::start_input_round(const std::string& client_id, const json::Value& result) {
+  auto& p = m_pending[client_id];
+  if (++p.input_rounds > k_max_input_rounds) {
+    fail_input_round(client_id, jsonrpc::code::remote_failed,
+                     "claribi-bridge: the remote asked for input " +
+                         std::to_string(k_max_input_rounds) + " times for one request; giving up");
+    return;
+  }
+  auto asked = era::parse_input_required(result);
+  if (!asked) {
+    fail_input_round(client_id, jsonrpc::code::remote_failed,
+                     "claribi-bridge: the remote's input_required result is malformed: " +
+                         asked.error().message);
+    return;
+  }
+  json::Document caps;
+  caps.Parse(m_identity.capabilities.data(), m_identity.capabilities.size());
+  for (const auto& r : asked->requests) {
+    auto missing = missing_capability(caps, r.method, r.params);
+    if (!missing.empty()) {
+      fail_input_round(client_id, modern::k_missing_client_capability,
+                       "claribi-bridge: the remote needs the client to answer " + r.method +
+                           ", but the client did not declare the '" + missing + "' capability");
+      return;
+    }
+  }
+  if (p.timer) p.timer->cancel();  // a person may take a while to answer
+  InputRound round;
+  round.asked = std::move(*asked);
+  std::vector<std::string> lines;
+  for (const auto& r : round.asked.requests) {
+    auto id = std::string(k_input_id_prefix) + std::to_string(++m_bridge_ids) + "\"";
+    round.outstanding[id] = r.key;
+    m_input_owner[id] = client_id;
+    lines.push_back("{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"method\":" + json::quote(r.method) +
+                    (r.params.empty() ? "" : ",\"params\":" + r.params) + "}");
+  }
+  CLARIBI_LOG(info, "request " << client_id << ": the remote asks for input (round "
+                               << p.input_rounds << ", " << lines.size() << " question(s))");
+  m_rounds[client_id] = std::move(round);
+  for (auto& l : lines) m_out.write_line(std::move(l));
+  if (lines.empty()) retry_with_answers(client_id);  // only state to carry back
+}
+
+void Bridge::on_input_answer(const jsonrpc::Message& m) {
+  auto owner = m_input_owner.find(m.id);
+  if (owner == m_input_owner.end()) {
+    CLARIBI_LOG(warn, "the client answered " << m.id << ", which the bridge no longer waits for");
+    return;
+  }
+  auto client_id = owner->second;
+  m_input_owner.erase(owner);
+  auto round = m_rounds.find(client_id);
+  if (round == m_rounds.end()) return;
+  auto key = round->second.outstanding[m.id];
+  round->second.outstanding.erase(m.id);
+  if (const auto* error = json::member(m.doc, "error")) {
+    fail_input_round(client_id, jsonrpc::code::remote_failed,
+                     "claribi-bridge: the client answered the remote's question '" + key +
+                         "' with an error: " + json::to_string(*error));
+    return;
+  }
+  const auto* result = json::member(m.doc, "result");
+  round->second.answers[key] = result ? json::to_string(*result) : "{}";
+  if (round->second.outstanding.empty()) retry_with_answers(client_id);
+}
+
+void Bridge::retry_with_answers(const std::string& client_id) {
+  auto round = m_rounds.find(client_id);
+  auto p = m_pending.find(client_id);
+  if (round == m_rounds.end() || p == m_pending.end()) return;
+  auto new_id = json::quote("claribi-bridge-retry-" + std::to_string(++m_bridge_ids));
+  auto raw = era::retry_request(p->second.raw, new_id, round->second.answers, round->second.asked);
+  m_rounds.erase(round);
+  m_alias.erase(p->second.upstream_id);
+  p->second.upstream_id = new_id;
+  p->second.raw = raw;
+  m_alias[new_id] = client_id;
+  arm_timer(client_id, p->second);
+  auto retry = jsonrpc::parse(std::move(raw));
+  if (!retry) {
+    fail_input_round(client_id, jsonrpc::code::internal_error,
+                     "claribi-bridge: could not build the retry: " + retry.error().message);
+    return;
+  }
+  send_to_remote(std::move(*retry));
+}
+
+void Bridge::fail_input_round(const std::string& client_id, int code, const std::string& message) {
+  if (auto r = m_rounds.find(client_id); r != m_rounds.end()) {
+    for (const auto& [qid, key] : r->second.outstanding) m_input_owner.erase(qid);
+    m_rounds.erase(r);
+  }
+  m_alias.erase(upstream_id_of(client_id));
+  CLARIBI_LOG(warn, "request " << client_id << " failed: " << message);
+  forget(client_id);
+  reply_error(client_id, code, message);
 }
 
 void Bridge::ask_client_roots() {
@@ -288,6 +659,9 @@ void Bridge::on_credentials_loaded(Loaded&& loaded) {
     use_tokens(*loaded.tokens);
     remote().set_authorization(loaded.tokens->token_type + " " + loaded.tokens->access_token);
   }
+  auto after = std::move(m_after_key);
+  m_after_key.clear();
+  for (auto& f : after) f();
   auto held = std::move(m_held);
   m_held.clear();
   for (auto& h : held) send_now(std::move(h.message), std::move(h.upload));
@@ -394,6 +768,7 @@ void Bridge::on_oversized(LineFramer::Oversized&& line) {
 void Bridge::track(const jsonrpc::Message& m) {
   Pending p;
   p.method = m.method;
+  if (m_upstream == Upstream::modern && m_client_era != ClientEra::modern) p.raw = m.raw;
   if (m.method == "tools/call") p.tool = tool_name_of(m);
   p.progress_token = progress_token_of(m);
   if (!p.progress_token.empty()) m_progress_owner[p.progress_token] = m.id;
@@ -423,15 +798,21 @@ void Bridge::on_timeout(const std::string& id) {
   auto it = m_pending.find(id);
   if (it == m_pending.end()) return;
   std::string method = it->second.method;
+  auto upstream = upstream_id_of(id);
+  if (auto r = m_rounds.find(id); r != m_rounds.end()) {
+    for (const auto& [qid, key] : r->second.outstanding) m_input_owner.erase(qid);
+    m_rounds.erase(r);
+  }
+  m_alias.erase(upstream);
   forget(id);
-  if (m_remote) m_remote->abandon(id);
+  if (m_remote) m_remote->abandon(upstream);
   auto seconds = m_options.timeout_ms / 1000.0;
   std::ostringstream msg;
   msg << "claribi-bridge: no answer from the remote within " << seconds
       << " s (--timeout); the request was cancelled";
   CLARIBI_LOG(warn, "request " << id << " (" << method << ") timed out");
   reply_error(id, jsonrpc::code::request_timeout, msg.str());
-  if (method != "initialize") {
+  if (method != "initialize" && m_upstream != Upstream::modern) {
     auto cancel = jsonrpc::parse(
         "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":" +
         id + ",\"reason\":\"timed out in claribi-bridge\"}}");
@@ -440,7 +821,20 @@ void Bridge::on_timeout(const std::string& id) {
 }
 
 void Bridge::on_remote_message(jsonrpc::Message&& m) {
+  if (m.kind == jsonrpc::Kind::response && !m_session_init_id.empty() &&
+      m.id == m_session_init_id) {
+    on_session_opened(std::move(m));
+    return;
+  }
   if (m.kind == jsonrpc::Kind::response) {
+    if (auto alias = m_alias.find(m.id); alias != m_alias.end()) {
+      // The answer to a retry: the client knows the request by its own id.
+      auto client_id = alias->second;
+      m_alias.erase(alias);
+      m.doc["id"].CopyFrom(json::Document().Parse(client_id.c_str()), m.doc.GetAllocator());
+      m.id = client_id;
+      m.raw = json::to_string(m.doc);
+    }
     auto it = m_pending.find(m.id);
     if (it == m_pending.end()) {
       CLARIBI_LOG(warn, "the remote answered request "
@@ -448,6 +842,13 @@ void Bridge::on_remote_message(jsonrpc::Message&& m) {
                             << ", which is no longer pending (timed out or "
                                "cancelled); the answer is not forwarded");
       return;
+    }
+    if (m_upstream == Upstream::modern && m_client_era != ClientEra::modern) {
+      const auto* result = json::member(m.doc, "result");
+      if (result != nullptr && era::is_input_required(*result)) {
+        start_input_round(m.id, *result);
+        return;
+      }
     }
     m_tools.rewrite_response(it->second.method, m);
     if (!it->second.tool.empty()) {
@@ -460,6 +861,17 @@ void Bridge::on_remote_message(jsonrpc::Message&& m) {
       }
     }
     forget(m.id);
+  } else if (m.kind == jsonrpc::Kind::request && m_client_era == ClientEra::modern) {
+    // A 2025 server asks the client something mid-call; a 2026-07-28 client takes no
+    // requests. Refuse it plainly rather than leave the server waiting.
+    CLARIBI_LOG(warn, "the remote asked the client " << m.method << "; a " << modern::k_version
+                                                     << " client cannot be asked directly");
+    auto refusal = jsonrpc::parse(jsonrpc::error_response(
+        m.id, jsonrpc::code::method_not_found,
+        "claribi-bridge: the client speaks MCP " + std::string(modern::k_version) +
+            ", which has no server-to-client requests; " + m.method + " cannot reach it"));
+    if (refusal) send_to_remote(std::move(*refusal));
+    return;
   } else if (m.kind == jsonrpc::Kind::notification && m.method == "notifications/progress") {
     const auto* params = json::member(m.doc, "params");
     const auto* token = params ? json::member(*params, "progressToken") : nullptr;
@@ -535,6 +947,11 @@ void Bridge::capture_minted(jsonrpc::Message&& m, const Minted& minted) {
 }
 
 void Bridge::on_remote_failure(const std::string& id, transport::RequestFailure&& f) {
+  if (!m_session_init_id.empty() && id == m_session_init_id) {
+    auto failed = jsonrpc::parse(jsonrpc::error_response(id, f.code, f.message, f.data_json));
+    if (failed) on_session_opened(std::move(*failed));
+    return;
+  }
   if (m_pending.count(id) == 0) return;
   forget(id);
   m_out.write_line(jsonrpc::error_response(id, f.code, f.message, f.data_json));
@@ -543,7 +960,7 @@ void Bridge::on_remote_failure(const std::string& id, transport::RequestFailure&
 void Bridge::on_eof() {
   m_eof = true;
   CLARIBI_LOG(debug, "stdin closed; " << m_pending.size() << " request(s) in flight");
-  if (m_pending.empty()) {
+  if (idle()) {
     shutdown();
     return;
   }
@@ -553,8 +970,12 @@ void Bridge::on_eof() {
   });
 }
 
+bool Bridge::idle() const {
+  return m_pending.empty() && m_era_held.empty() && m_discover_waiting.empty();
+}
+
 void Bridge::maybe_finish_after_eof() {
-  if (m_eof && m_pending.empty() && !m_shutting_down) {
+  if (m_eof && idle() && !m_shutting_down) {
     asio::post(m_io, [this] { shutdown(); });
   }
 }
@@ -570,6 +991,16 @@ void Bridge::shutdown() {
   }
   m_pending.clear();
   m_progress_owner.clear();
+  std::vector<std::string> unanswered = std::move(m_discover_waiting);
+  for (const auto& m : m_era_held) {
+    if (m.kind == jsonrpc::Kind::request) unanswered.push_back(m.id);
+  }
+  for (const auto& id : unanswered) {
+    reply_error(id, jsonrpc::code::remote_failed,
+                "claribi-bridge is exiting (stdin closed or a signal) before the remote answered");
+  }
+  m_discover_waiting.clear();
+  m_era_held.clear();
   m_grace.expires_after(std::chrono::milliseconds(k_hard_deadline_ms));
   m_grace.async_wait([this](const std::error_code& ec) {
     if (!ec) finish();

@@ -4,11 +4,13 @@
 #include <asio/steady_timer.hpp>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
 
 #include "daemon/credentials.hpp"
+#include "daemon/era.hpp"
 #include "daemon/line_framer.hpp"
 #include "daemon/stdout_writer.hpp"
 #include "daemon/tool_layer.hpp"
@@ -21,6 +23,9 @@ namespace claribi::daemon {
 struct BridgeOptions {
   transport::RemoteOptions remote;
   long timeout_ms = 0;  ///< per request, restarted by progress; 0 = none
+  /// Which MCP era to speak to the remote (--protocol): learnt by one server/discover, or
+  /// pinned.
+  era::Pin protocol = era::Pin::auto_detect;
   /// Where the Authorization header in `remote.headers` came from (none: there is none).
   CredentialSource credential_source = CredentialSource::none;
   /// When set, called once (on a helper thread) before the first message goes out: the
@@ -43,9 +48,11 @@ struct BridgeOptions {
 };
 
 /// Routes MCP messages between the stdio client and the remote. Answers locally what the
-/// bridge must (parse errors, oversized input, server/discover, timeouts), keeps one JSON-RPC
-/// answer per client request, and starts nothing (no thread, no network) until the first
-/// message that needs the remote. Io thread only.
+/// bridge must (parse errors, oversized input, timeouts), keeps one JSON-RPC answer per
+/// client request, and starts nothing (no thread, no network) until the first message that
+/// needs the remote. Either side may speak the 2025 revisions or stateless 2026-07-28; the
+/// bridge learns the remote's era with one server/discover and translates where the two
+/// differ (see era.hpp). Io thread only.
 class Bridge {
  public:
   Bridge(asio::io_context& io, StdoutWriter& out, BridgeOptions options,
@@ -53,6 +60,8 @@ class Bridge {
   ~Bridge();
 
   void on_line(std::string&& line);
+  /// One parsed client message (a line, or one held back until the remote's era is known).
+  void route(jsonrpc::Message&& m);
   /// A stdin line over the message limit: answered with an error, never forwarded.
   void on_oversized(LineFramer::Oversized&& line);
   /// Stdin closed: finish what is in flight (briefly), end the session, then finish.
@@ -63,6 +72,9 @@ class Bridge {
  private:
   struct Pending {
     std::string method;
+    std::string upstream_id;  ///< the id the remote knows it by, when not the client's
+    std::string raw;          ///< the request as sent upstream, for input_required retries
+    int input_rounds = 0;
     std::string tool;  ///< tools/call: the tool's name
     std::string progress_token;
     std::uint64_t uploaded = 0;  ///< file bytes a path twin sent; offsets the server's progress
@@ -73,12 +85,22 @@ class Bridge {
     std::shared_ptr<const transport::UploadBody> upload;
   };
   struct Poster;
+  /// One input_required round: the server's questions, put to the client as requests.
+  struct InputRound {
+    era::InputRequired asked;
+    std::map<std::string, std::string> answers;                ///< key → bare result JSON
+    std::unordered_map<std::string, std::string> outstanding;  ///< our request id → key
+  };
+  enum class Upstream { unknown, discovering, modern, legacy };
+  enum class ClientEra { unknown, legacy, modern };
 
   transport::Remote& remote();
   /// Sends to the remote, holding messages back while the API key is being looked up.
   void send_to_remote(jsonrpc::Message&& m,
                       std::shared_ptr<const transport::UploadBody> upload = nullptr);
   void send_now(jsonrpc::Message&& m, std::shared_ptr<const transport::UploadBody> upload);
+  /// Starts the API key / token lookup once (off the io thread).
+  void load_credentials();
   void on_upload_progress(const std::string& id, std::uint64_t sent, std::uint64_t total);
   void ask_client_roots();
   void on_roots_answer(const jsonrpc::Message& m);
@@ -98,6 +120,22 @@ class Bridge {
   template <class T, class F>
   void run_off_thread(std::function<T()> work, F&& done);
   void on_remote_message(jsonrpc::Message&& m);
+  /// Learns the remote's era (once per process); held messages go out when it is known.
+  void discover_upstream(const std::string& meta, bool may_log_in);
+  void on_discovered(Result<transport::Discovery>&& d);
+  /// Routes one client message by the two eras; false when it was answered or consumed.
+  bool translate(jsonrpc::Message& m);
+  void answer_initialize(const jsonrpc::Message& m);
+  void answer_discover(const std::string& id);
+  /// A modern client on a 2025 remote: the session the bridge opens on its behalf.
+  void open_legacy_session();
+  void on_session_opened(jsonrpc::Message&& m);
+  void retry_with_answers(const std::string& client_id);
+  /// The remote asks the client for input (2026-07-28): ask it, then retry.
+  void start_input_round(const std::string& client_id, const json::Value& result);
+  void on_input_answer(const jsonrpc::Message& m);
+  void fail_input_round(const std::string& client_id, int code, const std::string& message);
+  std::string upstream_id_of(const std::string& client_id) const;
   void on_remote_failure(const std::string& id, transport::RequestFailure&& f);
   void track(const jsonrpc::Message& m);
   void arm_timer(const std::string& id, Pending& p);
@@ -105,6 +143,8 @@ class Bridge {
   void forget(const std::string& id);
   void reply_error(const std::string& id, int code, const std::string& message);
   void maybe_finish_after_eof();
+  /// Nothing in flight or waiting for the remote's era.
+  bool idle() const;
   void finish();
 
   asio::io_context& m_io;
@@ -118,13 +158,28 @@ class Bridge {
   std::unordered_map<std::string, std::string> m_progress_owner;  ///< progress token → id
   enum class KeyState { unloaded, loading, ready };
   KeyState m_key_state = KeyState::unloaded;
-  std::vector<Held> m_held;    ///< waiting for the API key lookup
-  std::string m_access_token;  ///< the OAuth access token in use
-  bool m_auth_round = false;   ///< a login or refresh runs for a refused request
-  bool m_refreshing = false;   ///< a proactive refresh runs
+  std::vector<Held> m_held;                        ///< waiting for the API key lookup
+  std::vector<std::function<void()>> m_after_key;  ///< to run once the lookup ended
+  std::string m_access_token;                      ///< the OAuth access token in use
+  bool m_auth_round = false;  ///< a login or refresh runs for a refused request
+  bool m_refreshing = false;  ///< a proactive refresh runs
   asio::steady_timer m_refresh_timer;
   std::shared_ptr<Poster> m_poster;
   bool m_client_has_roots = false;
+  Upstream m_upstream = Upstream::unknown;
+  ClientEra m_client_era = ClientEra::unknown;
+  std::string m_discover_result;             ///< the remote's server/discover result (compact JSON)
+  std::string m_initialize_result;           ///< a 2025 remote's initialize result (modern client)
+  std::vector<jsonrpc::Message> m_era_held;  ///< client messages waiting for the era
+  std::vector<std::string> m_discover_waiting;  ///< client server/discover ids
+  era::ClientIdentity m_identity;               ///< a 2025 client's, stamped on modern requests
+  std::unordered_map<std::string, InputRound> m_rounds;        ///< by client request id
+  std::unordered_map<std::string, std::string> m_input_owner;  ///< our request id → client id
+  std::unordered_map<std::string, std::string> m_alias;        ///< upstream retry id → client id
+  int m_bridge_ids = 0;
+  bool m_session_opening = false;
+  std::string m_session_init_id;  ///< the initialize the bridge sent for a modern client
+  bool m_session_may_log_in = true;
   int m_roots_requests = 0;
   bool m_eof = false;
   bool m_shutting_down = false;

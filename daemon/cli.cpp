@@ -54,6 +54,7 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
   std::vector<std::string> header_args;
   std::vector<std::string> header_files;
   std::string transport_name = "auto";
+  std::string protocol_name = "auto";
   bool allow_http = false;
   double timeout_s = 300;
   std::string log_level = "info";
@@ -75,6 +76,11 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
       ->allow_extra_args(false)
       ->check(CLI::ExistingFile);
   app.add_option("--transport", transport_name, "auto | streamable-http | sse")
+      ->capture_default_str();
+  app.add_option("--protocol", protocol_name,
+                 "MCP era to speak to the remote: auto (ask with server/discover, fall back to "
+                 "initialize), 2026 (stateless 2026-07-28 only) or 2025 (initialize only)")
+      ->check(CLI::IsMember({"auto", "2026", "2025"}))
       ->capture_default_str();
   app.add_flag("--allow-http", allow_http,
                "Allow plain http:// to hosts other than loopback (credentials travel unencrypted)");
@@ -276,12 +282,13 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
     std::size_t i = 1;
     if (i < rest.size() && !rest[i].empty() && rest[i].front() != '-') url = rest[i++];
     inv.entry_args = {"run", url};
-    bool entry_flags_here =
-        !header_args.empty() || !header_files.empty() || tool_policy.read_only ||
-        !tool_policy.allow.empty() || !tool_policy.deny.empty() || !uploads.dirs.empty() ||
-        !upload_dirs_list.empty() || !capture_args.empty() || transport_name != "auto" ||
-        allow_http || !ca_file.empty() || !oauth_options.client_id.empty() ||
-        !oauth_options.client_metadata_url.empty() || no_browser;
+    bool entry_flags_here = !header_args.empty() || !header_files.empty() ||
+                            tool_policy.read_only || !tool_policy.allow.empty() ||
+                            !tool_policy.deny.empty() || !uploads.dirs.empty() ||
+                            !upload_dirs_list.empty() || !capture_args.empty() ||
+                            transport_name != "auto" || protocol_name != "auto" || allow_http ||
+                            !ca_file.empty() || !oauth_options.client_id.empty() ||
+                            !oauth_options.client_metadata_url.empty() || no_browser;
     if (entry_flags_here) {
       exit_code = 2;
       return fail("bridge flags for the entry go after --, e.g. install " + inv.client +
@@ -423,6 +430,17 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
   remote.url = *parsed_url;
   remote.headers = std::move(headers);
   remote.transport = *transport_kind;
+  inv.bridge.protocol = protocol_name == "2026"   ? era::Pin::modern
+                        : protocol_name == "2025" ? era::Pin::legacy
+                                                  : era::Pin::auto_detect;
+  if (remote.transport == transport::TransportKind::sse) {
+    if (inv.bridge.protocol == era::Pin::modern) {
+      return fail(
+          "--protocol 2026 and --transport sse contradict each other: HTTP+SSE is a "
+          "2024-11-05 transport");
+    }
+    inv.bridge.protocol = era::Pin::legacy;
+  }
   remote.ca_file = ca_file;
   remote.allow_http = allow_http;
   remote.max_message_bytes = static_cast<std::size_t>(max_message_mb * 1024 * 1024 + 0.5);

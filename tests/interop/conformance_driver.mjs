@@ -61,10 +61,28 @@ let code = 0;
 try {
   await client.connect(transport);
   const { tools } = await client.listTools();
-  for (const tool of tools) {
-    const args = tool.name === 'add_numbers' ? { a: 5, b: 3 } : {};
-    const r = await client.callTool({ name: tool.name, arguments: args });
-    console.error(`driver: ${tool.name} -> ${JSON.stringify(r.content).slice(0, 200)}`);
+  const call = async (name, args) => {
+    const r = await client.callTool({ name, arguments: args });
+    console.error(`driver: ${name} -> ${JSON.stringify(r.content).slice(0, 200)}`);
+    return r;
+  };
+  if (context.toolCalls) {
+    // The scenario says what to call with which arguments (http-custom-headers).
+    for (const c of context.toolCalls) await call(c.name, c.arguments);
+  } else if (scenario === 'json-schema-2020-12-preservation') {
+    // Round-trip the focal tool's schema, as received, through the echo tool.
+    const focal = tools.find((t) => t.name !== 'json_schema_echo');
+    await call('json_schema_echo', { schema: focal.inputSchema });
+  } else if (scenario !== 'json-schema-ref-no-deref') {  // that one only lists
+    const sample = { add_numbers: { a: 5, b: 3 }, valid_tool: { region: 'us-west1' } };
+    for (const tool of tools) await call(tool.name, sample[tool.name] ?? {});
+  }
+  if (scenario === 'http-standard-headers') {
+    // Every method that has a standard header, once.
+    const { resources } = await client.listResources();
+    for (const r of resources) await client.readResource({ uri: r.uri });
+    const { prompts } = await client.listPrompts();
+    for (const p of prompts) await client.getPrompt({ name: p.name });
   }
 } catch (e) {
   console.error(`driver (${scenario}) failed: ${e.stack || e}`);

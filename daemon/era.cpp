@@ -1,0 +1,216 @@
+#include "daemon/era.hpp"
+
+#include "transport/modern.hpp"
+
+#include <array>
+
+namespace claribi::daemon::era {
+namespace {
+
+namespace modern = transport::modern;
+using Alloc = json::Document::AllocatorType;
+
+constexpr std::array<std::string_view, 4> k_legacy_versions = {"2024-11-05", "2025-03-26",
+                                                               "2025-06-18", "2025-11-25"};
+
+json::Value string_value(std::string_view s, Alloc& a) {
+  json::Value v;
+  v.SetString(s.data(), static_cast<rapidjson::SizeType>(s.size()), a);
+  return v;
+}
+
+/// Parses compact JSON into a value owned by `a`; null when the text is empty or not JSON.
+json::Value parsed(const std::string& text, Alloc& a) {
+  json::Value v;
+  if (text.empty()) return v;
+  json::Document d;
+  d.Parse(text.data(), text.size());
+  if (!d.HasParseError()) v.CopyFrom(d, a);
+  return v;
+}
+
+void set_member(json::Value& obj, const char* name, json::Value&& value, Alloc& a) {
+  if (auto it = obj.FindMember(name); it != obj.MemberEnd()) {
+    it->value = std::move(value);
+  } else {
+    obj.AddMember(json::Value(name, a), std::move(value), a);
+  }
+}
+
+/// `doc.params`, created as an object when absent.
+json::Value& params_object(json::Document& doc) {
+  auto& a = doc.GetAllocator();
+  auto it = doc.FindMember("params");
+  if (it == doc.MemberEnd() || !it->value.IsObject()) {
+    set_member(doc, "params", json::Value(rapidjson::kObjectType), a);
+    it = doc.FindMember("params");
+  }
+  return it->value;
+}
+
+std::string compact_or(const json::Value* v, std::string fallback) {
+  return v != nullptr && v->IsObject() ? json::to_string(*v) : std::move(fallback);
+}
+
+}  // namespace
+
+ClientIdentity identity_from_initialize(const json::Value* params) {
+  ClientIdentity who;
+  if (params == nullptr) return who;
+  who.capabilities = compact_or(json::member(*params, "capabilities"), "{}");
+  who.info = compact_or(json::member(*params, "clientInfo"), "");
+  return who;
+}
+
+ClientIdentity identity_from_meta(const json::Value& message) {
+  ClientIdentity who;
+  const auto* params = json::member(message, "params");
+  const auto* meta = params ? json::member(*params, "_meta") : nullptr;
+  if (meta == nullptr) return who;
+  who.capabilities = compact_or(json::member(*meta, modern::k_meta_client_capabilities), "{}");
+  who.info = compact_or(json::member(*meta, modern::k_meta_client_info), "");
+  who.log_level = std::string(json::string_or_empty(json::member(*meta, modern::k_meta_log_level)));
+  return who;
+}
+
+std::string envelope(const ClientIdentity& who) {
+  std::string s = "{\"" + std::string(modern::k_meta_protocol_version) +
+                  "\":" + json::quote(modern::k_version) + ",\"" +
+                  modern::k_meta_client_capabilities + "\":" + who.capabilities;
+  if (!who.info.empty()) s += ",\"" + std::string(modern::k_meta_client_info) + "\":" + who.info;
+  if (!who.log_level.empty()) {
+    s += ",\"" + std::string(modern::k_meta_log_level) + "\":" + json::quote(who.log_level);
+  }
+  return s + "}";
+}
+
+std::string stamp(json::Document& message, const ClientIdentity& who) {
+  auto& a = message.GetAllocator();
+  auto& params = params_object(message);
+  auto meta_it = params.FindMember("_meta");
+  if (meta_it == params.MemberEnd() || !meta_it->value.IsObject()) {
+    set_member(params, "_meta", json::Value(rapidjson::kObjectType), a);
+    meta_it = params.FindMember("_meta");
+  }
+  auto& meta = meta_it->value;
+  set_member(meta, modern::k_meta_protocol_version, string_value(modern::k_version, a), a);
+  set_member(meta, modern::k_meta_client_capabilities, parsed(who.capabilities, a), a);
+  if (!who.info.empty()) set_member(meta, modern::k_meta_client_info, parsed(who.info, a), a);
+  if (!who.log_level.empty()) {
+    set_member(meta, modern::k_meta_log_level, string_value(who.log_level, a), a);
+  }
+  return json::to_string(message);
+}
+
+std::string strip(json::Document& message) {
+  auto params = message.FindMember("params");
+  if (params != message.MemberEnd() && params->value.IsObject()) {
+    auto meta = params->value.FindMember("_meta");
+    if (meta != params->value.MemberEnd() && meta->value.IsObject()) {
+      for (auto it = meta->value.MemberBegin(); it != meta->value.MemberEnd();) {
+        if (std::string_view(it->name.GetString(), it->name.GetStringLength())
+                .rfind("io.modelcontextprotocol/", 0) == 0) {
+          it = meta->value.EraseMember(it);
+        } else {
+          ++it;
+        }
+      }
+      if (meta->value.MemberCount() == 0) params->value.EraseMember(meta);
+    }
+  }
+  return json::to_string(message);
+}
+
+std::string initialize_result(const json::Value& discover_result,
+                              std::string_view requested_version) {
+  std::string_view version = modern::k_latest_legacy_version;
+  for (auto v : k_legacy_versions) {
+    if (v == requested_version) version = v;
+  }
+  const auto* meta = json::member(discover_result, "_meta");
+  const auto* info = meta ? json::member(*meta, modern::k_meta_server_info) : nullptr;
+  if (info == nullptr) info = json::member(discover_result, "serverInfo");
+  std::string s = "{\"protocolVersion\":" + json::quote(version) + ",\"capabilities\":" +
+                  compact_or(json::member(discover_result, "capabilities"), "{}") +
+                  ",\"serverInfo\":" +
+                  compact_or(info, "{\"name\":\"remote MCP server\",\"version\":\"unknown\"}");
+  if (const auto* instructions = json::member(discover_result, "instructions");
+      instructions && instructions->IsString()) {
+    s += ",\"instructions\":" + json::to_string(*instructions);
+  }
+  return s + "}";
+}
+
+std::string initialize_params(const ClientIdentity& who) {
+  return "{\"protocolVersion\":" + json::quote(modern::k_latest_legacy_version) +
+         ",\"capabilities\":" + who.capabilities + ",\"clientInfo\":" +
+         (who.info.empty() ? std::string("{\"name\":\"claribi-bridge\",\"version\":\"0\"}")
+                           : who.info) +
+         "}";
+}
+
+std::string discover_result(const json::Value& initialize_result) {
+  auto info = compact_or(json::member(initialize_result, "serverInfo"),
+                         "{\"name\":\"remote MCP server\",\"version\":\"unknown\"}");
+  std::string s =
+      "{\"resultType\":\"complete\",\"supportedVersions\":[" + json::quote(modern::k_version) +
+      "],\"capabilities\":" + compact_or(json::member(initialize_result, "capabilities"), "{}");
+  if (const auto* instructions = json::member(initialize_result, "instructions");
+      instructions && instructions->IsString()) {
+    s += ",\"instructions\":" + json::to_string(*instructions);
+  }
+  return s + ",\"_meta\":{\"" + modern::k_meta_server_info + "\":" + info + "}}";
+}
+
+bool is_input_required(const json::Value& result) {
+  return json::string_or_empty(json::member(result, "resultType")) == "input_required";
+}
+
+Result<InputRequired> parse_input_required(const json::Value& result) {
+  InputRequired ir;
+  if (const auto* state = json::member(result, "requestState")) {
+    if (!state->IsString()) return fail("its requestState is not a string");
+    ir.has_state = true;
+    ir.state.assign(state->GetString(), state->GetStringLength());
+  }
+  if (const auto* requests = json::member(result, "inputRequests")) {
+    if (!requests->IsObject()) return fail("its inputRequests is not an object");
+    for (const auto& r : requests->GetObject()) {
+      auto method = json::string_or_empty(json::member(r.value, "method"));
+      if (method.empty()) {
+        return fail("input request '" + std::string(r.name.GetString()) + "' names no method");
+      }
+      const auto* params = json::member(r.value, "params");
+      ir.requests.push_back(InputRequest{std::string(r.name.GetString(), r.name.GetStringLength()),
+                                         std::string(method),
+                                         params ? json::to_string(*params) : std::string()});
+    }
+  }
+  if (ir.requests.empty() && !ir.has_state) {
+    return fail("it has neither inputRequests nor requestState");
+  }
+  return ir;
+}
+
+std::string retry_request(const std::string& original, const std::string& new_id,
+                          const std::map<std::string, std::string>& responses,
+                          const InputRequired& asked) {
+  json::Document doc;
+  doc.Parse(original.data(), original.size());
+  auto& a = doc.GetAllocator();
+  set_member(doc, "id", parsed(new_id, a), a);
+  auto& params = params_object(doc);
+  params.RemoveMember("inputResponses");
+  params.RemoveMember("requestState");
+  if (!responses.empty()) {
+    json::Value answers(rapidjson::kObjectType);
+    for (const auto& [key, result] : responses) {
+      answers.AddMember(string_value(key, a), parsed(result, a), a);
+    }
+    params.AddMember("inputResponses", std::move(answers), a);
+  }
+  if (asked.has_state) params.AddMember("requestState", string_value(asked.state, a), a);
+  return json::to_string(doc);
+}
+
+}  // namespace claribi::daemon::era

@@ -1,0 +1,86 @@
+#include "daemon/era.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+namespace era = claribi::daemon::era;
+namespace json = claribi::json;
+
+namespace {
+
+json::Document doc(const std::string& text) {
+  json::Document d;
+  d.Parse(text.data(), text.size());
+  REQUIRE_FALSE(d.HasParseError());
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("a 2025 client's requests get the 2026-07-28 envelope", "[era]") {
+  auto init = doc(R"({"protocolVersion":"2025-06-18","capabilities":{"elicitation":{}},
+                     "clientInfo":{"name":"c","version":"1"}})");
+  auto who = era::identity_from_initialize(&init);
+  who.log_level = "debug";
+  auto call = doc(R"({"jsonrpc":"2.0","id":3,"method":"tools/call",
+                     "params":{"name":"t","_meta":{"progressToken":"p"}}})");
+  auto stamped = doc(era::stamp(call, who));
+  const auto& meta = stamped["params"]["_meta"];
+  CHECK(std::string(meta["progressToken"].GetString()) == "p");
+  CHECK(std::string(meta["io.modelcontextprotocol/protocolVersion"].GetString()) == "2026-07-28");
+  CHECK(meta["io.modelcontextprotocol/clientCapabilities"].HasMember("elicitation"));
+  CHECK(std::string(meta["io.modelcontextprotocol/clientInfo"]["name"].GetString()) == "c");
+  CHECK(std::string(meta["io.modelcontextprotocol/logLevel"].GetString()) == "debug");
+  // And back: a 2025 server sees none of it, but the client's own keys.
+  CHECK(json::to_string(doc(era::strip(stamped))["params"]) ==
+        R"({"name":"t","_meta":{"progressToken":"p"}})");
+}
+
+TEST_CASE("initialize and server/discover answer each other", "[era]") {
+  auto discover = doc(R"({"resultType":"complete","supportedVersions":["2026-07-28"],
+      "capabilities":{"tools":{"listChanged":true}},"instructions":"Be brief.",
+      "_meta":{"io.modelcontextprotocol/serverInfo":{"name":"s","version":"2"}}})");
+  auto init = doc(era::initialize_result(discover, "2025-06-18"));
+  CHECK(std::string(init["protocolVersion"].GetString()) == "2025-06-18");
+  CHECK(init["capabilities"]["tools"]["listChanged"].GetBool());
+  CHECK(std::string(init["serverInfo"]["name"].GetString()) == "s");
+  CHECK(std::string(init["instructions"].GetString()) == "Be brief.");
+  // A version the bridge does not speak gets the newest 2025 one.
+  CHECK(std::string(
+            doc(era::initialize_result(discover, "1999-01-01"))["protocolVersion"].GetString()) ==
+        "2025-11-25");
+  auto back = doc(era::discover_result(init));
+  CHECK(std::string(back["supportedVersions"][0].GetString()) == "2026-07-28");
+  CHECK(std::string(back["_meta"]["io.modelcontextprotocol/serverInfo"]["version"].GetString()) ==
+        "2");
+}
+
+TEST_CASE("input_required retries carry the answers and the state byte for byte", "[era]") {
+  auto result = doc(R"({"resultType":"input_required","requestState":"{\"n\": 1, \"x\":\"\u00e9\"}",
+      "inputRequests":{"confirm":{"method":"elicitation/create","params":{"message":"ok?"}}}})");
+  REQUIRE(era::is_input_required(result));
+  auto asked = era::parse_input_required(result);
+  REQUIRE(asked);
+  REQUIRE(asked->requests.size() == 1);
+  CHECK(asked->requests[0].method == "elicitation/create");
+  auto retry = doc(era::retry_request(
+      R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"t","requestState":"old"}})",
+      R"("retry-1")", {{"confirm", R"({"action":"accept","content":{"ok":true}})"}}, *asked));
+  CHECK(std::string(retry["id"].GetString()) == "retry-1");
+  CHECK(std::string(retry["params"]["requestState"].GetString()) ==
+        "{\"n\": 1, \"x\":\"\xc3\xa9\"}");
+  CHECK(std::string(retry["params"]["inputResponses"]["confirm"]["action"].GetString()) ==
+        "accept");
+  // No state from the server: none goes back.
+  auto stateless = doc(R"({"resultType":"input_required",
+      "inputRequests":{"r":{"method":"roots/list"}}})");
+  auto asked2 = era::parse_input_required(stateless);
+  REQUIRE(asked2);
+  auto retry2 = doc(era::retry_request(
+      R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"requestState":"stale"}})", "2",
+      {{"r", R"({"roots":[]})"}}, *asked2));
+  CHECK_FALSE(retry2["params"].HasMember("requestState"));
+  CHECK_FALSE(era::is_input_required(doc(R"({"content":[]})")));
+  CHECK_FALSE(era::parse_input_required(doc(R"({"resultType":"input_required"})")));
+}
