@@ -319,15 +319,7 @@ bool Bridge::translate(jsonrpc::Message& m) {
     if (rid == nullptr) return;
     auto id = jsonrpc::id_text(*rid);
     if (m_pending.count(id) == 0) return;
-    auto upstream = upstream_id_of(id);
-    if (auto r = m_rounds.find(id); r != m_rounds.end()) {
-      for (const auto& [qid, key] : r->second.outstanding) m_input_owner.erase(qid);
-      m_rounds.erase(r);
-    }
-    m_alias.erase(upstream);
-    forget(id);
-    // Cancelling over stateless HTTP means closing the request's response stream.
-    if (m_remote) m_remote->abandon(upstream);
+    drop(id);  // over stateless HTTP, cancelling means closing the response stream
     CLARIBI_LOG(debug, "request " << id << " cancelled; its upstream stream is closed");
   };
 
@@ -595,14 +587,20 @@ void Bridge::retry_with_answers(const std::string& client_id) {
 }
 
 void Bridge::fail_input_round(const std::string& client_id, int code, const std::string& message) {
+  CLARIBI_LOG(warn, "request " << client_id << " failed: " << message);
+  drop(client_id);
+  reply_error(client_id, code, message);
+}
+
+void Bridge::drop(const std::string& client_id) {
+  auto upstream = upstream_id_of(client_id);
   if (auto r = m_rounds.find(client_id); r != m_rounds.end()) {
     for (const auto& [qid, key] : r->second.outstanding) m_input_owner.erase(qid);
     m_rounds.erase(r);
   }
-  m_alias.erase(upstream_id_of(client_id));
-  CLARIBI_LOG(warn, "request " << client_id << " failed: " << message);
+  m_alias.erase(upstream);
   forget(client_id);
-  reply_error(client_id, code, message);
+  if (m_remote) m_remote->abandon(upstream);
 }
 
 void Bridge::ask_client_roots() {
@@ -798,14 +796,7 @@ void Bridge::on_timeout(const std::string& id) {
   auto it = m_pending.find(id);
   if (it == m_pending.end()) return;
   std::string method = it->second.method;
-  auto upstream = upstream_id_of(id);
-  if (auto r = m_rounds.find(id); r != m_rounds.end()) {
-    for (const auto& [qid, key] : r->second.outstanding) m_input_owner.erase(qid);
-    m_rounds.erase(r);
-  }
-  m_alias.erase(upstream);
-  forget(id);
-  if (m_remote) m_remote->abandon(upstream);
+  drop(id);
   auto seconds = m_options.timeout_ms / 1000.0;
   std::ostringstream msg;
   msg << "claribi-bridge: no answer from the remote within " << seconds

@@ -136,6 +136,9 @@ class Bridge {
   void on_input_answer(const jsonrpc::Message& m);
   void fail_input_round(const std::string& client_id, int code, const std::string& message);
   std::string upstream_id_of(const std::string& client_id) const;
+  /// Forgets a client request and everything it holds: its input round, its retry alias,
+  /// and its upstream transfer (closed).
+  void drop(const std::string& client_id);
   void on_remote_failure(const std::string& id, transport::RequestFailure&& f);
   void track(const jsonrpc::Message& m);
   void arm_timer(const std::string& id, Pending& p);
