@@ -209,16 +209,7 @@ void Bridge::route(jsonrpc::Message&& m) {
     }
     track(m);
   } else if (m.kind == jsonrpc::Kind::notification && m.method == "notifications/cancelled") {
-    const auto* params = json::member(m.doc, "params");
-    const auto* rid = params ? json::member(*params, "requestId") : nullptr;
-    if (rid != nullptr) {
-      auto id = jsonrpc::id_text(*rid);
-      if (m_pending.count(id) != 0) {
-        auto upstream = upstream_id_of(id);
-        forget(id);
-        if (m_remote) m_remote->abandon(upstream);
-      }
-    }
+    on_client_cancel(m);  // and the 2025 remote is told too
   }
   send_to_remote(std::move(m), std::move(upload));
 }
@@ -313,20 +304,10 @@ bool Bridge::translate(jsonrpc::Message& m) {
     return false;
   }
 
-  auto cancel = [this](const jsonrpc::Message& n) {
-    const auto* params = json::member(n.doc, "params");
-    const auto* rid = params ? json::member(*params, "requestId") : nullptr;
-    if (rid == nullptr) return;
-    auto id = jsonrpc::id_text(*rid);
-    if (m_pending.count(id) == 0) return;
-    drop(id);  // over stateless HTTP, cancelling means closing the response stream
-    CLARIBI_LOG(debug, "request " << id << " cancelled; its upstream stream is closed");
-  };
-
   if (m_upstream == Upstream::modern) {
     if (!request) {
       if (m.kind == jsonrpc::Kind::notification && m.method == "notifications/cancelled") {
-        cancel(m);
+        on_client_cancel(m);  // closing the upstream stream is the whole cancellation
       } else {
         CLARIBI_LOG(debug, "not forwarded to a " << modern::k_version << " remote (it takes no "
                                                  << (m.method.empty() ? "responses" : m.method)
@@ -382,6 +363,16 @@ bool Bridge::translate(jsonrpc::Message& m) {
   }
   if (request) m.raw = era::strip(m.doc);
   return true;
+}
+
+void Bridge::on_client_cancel(const jsonrpc::Message& m) {
+  const auto* params = json::member(m.doc, "params");
+  const auto* rid = params ? json::member(*params, "requestId") : nullptr;
+  if (rid == nullptr) return;
+  auto id = jsonrpc::id_text(*rid);
+  if (m_pending.count(id) == 0) return;
+  drop(id);
+  CLARIBI_LOG(debug, "request " << id << " cancelled by the client; its upstream stream is closed");
 }
 
 void Bridge::discover_upstream(const std::string& meta, bool may_log_in) {

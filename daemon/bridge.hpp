@@ -139,6 +139,8 @@ class Bridge {
   /// Forgets a client request and everything it holds: its input round, its retry alias,
   /// and its upstream transfer (closed).
   void drop(const std::string& client_id);
+  /// notifications/cancelled from the client: drops the request it names, if pending.
+  void on_client_cancel(const jsonrpc::Message& m);
   void on_remote_failure(const std::string& id, transport::RequestFailure&& f);
   void track(const jsonrpc::Message& m);
   void arm_timer(const std::string& id, Pending& p);

@@ -4,6 +4,7 @@
 #include "util/text.hpp"
 
 #include <array>
+#include <cctype>
 #include <unordered_map>
 
 namespace claribi::transport::modern {

@@ -77,7 +77,9 @@ struct RemoteEvents {
 /// client's messages unchanged, keeps the session (Mcp-Session-Id, MCP-Protocol-Version),
 /// re-initializes transparently when the remote forgets the session (404), resumes cut
 /// event streams with Last-Event-ID, and keeps the GET stream for server-initiated
-/// messages open. All members must be called on the io thread; events are raised there.
+/// messages open. Requests that claim 2026-07-28 in their `_meta` go statelessly, with that
+/// revision's headers; `discover` learns which era the remote speaks. All members must be
+/// called on the io thread; events are raised there.
 class Remote {
  public:
   Remote(asio::io_context& io, HttpWorker& http, RemoteOptions options, RemoteEvents events);
