@@ -53,6 +53,8 @@ struct Remote::Outgoing {
   std::function<void(long, const std::string&, const std::string&)> on_refused;
   /// Internal notifications: called once the remote accepted it.
   std::function<void()> on_accepted;
+  /// The client's notifications/initialized: later messages wait until the remote took it.
+  bool opens_gate = false;
 };
 
 struct Remote::Stream {
@@ -179,8 +181,22 @@ void Remote::send(jsonrpc::Message&& message, SendExtras extras) {
     m_initialize_raw = o->raw;
   } else if (o->method == "notifications/initialized") {
     m_initialized_raw = o->raw;
+    // Over HTTP each message travels on its own connection, so a request sent right after
+    // this notification can overtake it; servers that refuse requests before `initialized`
+    // (the Python SDK does) would then fail it. Hold them until the remote has taken it.
+    o->opens_gate = true;
+    o->on_accepted = [this] { open_gate(); };
+    post(std::move(o));
+    m_gate_closed = true;
+    return;
   }
   post(std::move(o));
+}
+
+void Remote::open_gate() {
+  if (!m_gate_closed) return;
+  m_gate_closed = false;
+  if (!m_reinitializing) flush_deferred();
 }
 
 void Remote::abandon(const std::string& id) {
@@ -194,7 +210,7 @@ void Remote::abandon(const std::string& id) {
 
 void Remote::post(std::shared_ptr<Outgoing> o) {
   if (m_closing) return;
-  if (m_reinitializing && !o->internal) {
+  if ((m_reinitializing || (m_gate_closed && !o->opens_gate)) && !o->internal) {
     m_deferred.push_back(std::move(o));
     return;
   }
@@ -240,7 +256,9 @@ void Remote::post(std::shared_ptr<Outgoing> o) {
   };
   h.on_retry = [stream](long ms) { stream->retry_ms = ms; };
   h.on_upload_progress = o->on_upload_progress;
+  if (o->kind != jsonrpc::Kind::request) ++m_sending;
   h.on_done = [this, o, head, stream](HttpDone&& done) {
+    if (o->kind != jsonrpc::Kind::request) sent_one();
     finish_post(o, *head, std::move(done), stream);
   };
   CLARIBI_LOG(debug, "POST " << display_url(m_options.url) << " "
@@ -407,6 +425,7 @@ void Remote::fail(const std::shared_ptr<Outgoing>& o, std::string message, long 
     CLARIBI_LOG(warn, "could not deliver " << (o->method.empty() ? "a response" : o->method)
                                            << " to the remote: " << message);
     if (o->internal && o->method == "notifications/initialized") reinitialize_failed(message);
+    if (o->opens_gate) open_gate();
     return;
   }
   if (o->answered) return;
@@ -591,6 +610,12 @@ void Remote::on_session_lost(std::shared_ptr<Outgoing> o) {
   }
   ++o->session_retries;
   o->answered = false;
+  if (o->opens_gate) {
+    // The new session sends its own notifications/initialized; this one must not follow it.
+    if (!m_reinitializing) start_reinitialize();
+    open_gate();
+    return;
+  }
   if (o->generation < m_generation && !m_reinitializing) {
     post(std::move(o));
     return;
@@ -821,7 +846,9 @@ void Remote::legacy_post(std::shared_ptr<Outgoing> o) {
   HttpHandlers h;
   h.on_head = [head](const HttpHead& got) { *head = got; };
   h.on_upload_progress = o->on_upload_progress;
+  if (o->kind != jsonrpc::Kind::request) ++m_sending;
   h.on_done = [this, o, head](HttpDone&& done) {
+    if (o->kind != jsonrpc::Kind::request) sent_one();
     if (m_closing) return;
     if (!done.ok && head->status == 0) {
       fail(o, "cannot reach " + display_url(m_options.url) + ": " + done.error);
@@ -851,6 +878,39 @@ void Remote::shutdown(long budget_ms, std::function<void()> done) {
   for (auto& [id, o] : m_in_flight) m_http.cancel(o->transfer);
   for (auto& [id, o] : m_internal) m_http.cancel(o->transfer);
   if (m_get) m_http.cancel(m_get->transfer);
+  if (m_sending == 0) {
+    end_session(budget_ms, std::move(done));
+    return;
+  }
+  // Notifications and responses already on their way (a cancellation, the client's last
+  // answer) get half the budget to arrive before the session is deleted under them.
+  const auto started = std::chrono::steady_clock::now();
+  m_after_sending = [this, budget_ms, started, done = std::move(done)]() mutable {
+    auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - started)
+                     .count();
+    end_session(std::max<long>(budget_ms - static_cast<long>(spent), budget_ms / 4),
+                std::move(done));
+  };
+  m_get_timer.expires_after(std::chrono::milliseconds(budget_ms / 2));
+  m_get_timer.async_wait([this](const std::error_code& ec) {
+    if (ec || !m_after_sending) return;
+    CLARIBI_LOG(debug, m_sending << " message(s) to the remote still unconfirmed at exit");
+    auto next = std::move(m_after_sending);
+    m_after_sending = nullptr;
+    next();
+  });
+}
+
+void Remote::sent_one() {
+  if (--m_sending > 0 || !m_after_sending) return;
+  m_get_timer.cancel();
+  auto next = std::move(m_after_sending);
+  m_after_sending = nullptr;
+  asio::post(m_io, std::move(next));
+}
+
+void Remote::end_session(long budget_ms, std::function<void()> done) {
   if (m_mode != Mode::streamable || m_session_id.empty()) {
     asio::post(m_io, std::move(done));
     return;

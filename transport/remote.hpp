@@ -145,6 +145,9 @@ class Remote {
   void open_legacy_stream();
   void legacy_post(std::shared_ptr<Outgoing> o);
   void flush_deferred();
+  void open_gate();
+  void sent_one();
+  void end_session(long budget_ms, std::function<void()> done);
   /// User headers, Accept, and (when `with_session`) the session id and protocol version.
   std::vector<std::string> request_headers(bool json_body, const std::string& accept,
                                            bool with_session) const;
@@ -170,7 +173,10 @@ class Remote {
   std::string m_initialized_raw;  ///< the client's notifications/initialized
   int m_generation = 0;           ///< bumped by every new session
   bool m_reinitializing = false;
+  bool m_gate_closed = false;  ///< the client's notifications/initialized is on its way
   bool m_closing = false;
+  int m_sending = 0;  ///< notifications and responses posted and not yet acknowledged
+  std::function<void()> m_after_sending;  ///< the session's end, once they are
   std::deque<std::shared_ptr<Outgoing>> m_deferred;
   /// The Authorization value sent now, if any; each message keeps the one it went out with
   /// (a shared pointer, so that costs no copy per message).

@@ -48,6 +48,10 @@ class State:
         self.extra_tools = []
         self.minted_token = None
         self.oauth = None  # an oauth_fixture.OAuthServer: the MCP endpoint wants its tokens
+        # Like the Python SDK: requests before the session's notifications/initialized are
+        # refused. The notification is acknowledged after this many seconds.
+        self.strict_initialized = None
+        self.initialized_sessions = set()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -163,10 +167,23 @@ class Handler(BaseHTTPRequestHandler):
         if not self.session_ok():
             self.send_empty(404)
             return
+        sid = self.headers.get("Mcp-Session-Id")
+        if method == "notifications/initialized" and self.state.strict_initialized is not None:
+            time.sleep(self.state.strict_initialized)
+            with self.state.lock:
+                self.state.initialized_sessions.add(sid)
+                self.state.log.append(("ACK", None, {}, None))
         if "id" not in msg or method is None:
             self.send_empty(202)
             return
         rid = msg["id"]
+        if self.state.strict_initialized is not None and method != "ping":
+            with self.state.lock:
+                early = sid not in self.state.initialized_sessions
+            if early:
+                self.send_json({"jsonrpc": "2.0", "id": rid, "error": {
+                    "code": -32602, "message": "Received request before initialization was complete"}})
+                return
         if method == "tools/list":
             with self.state.lock:
                 extra = [{"name": n, "description": n, "inputSchema": {"type": "object"}}

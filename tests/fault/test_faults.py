@@ -163,6 +163,34 @@ def test_session_404_mid_run_reinitializes(fx):
     b.check_stdout()
 
 
+def test_requests_wait_for_the_initialized_notification(fx):
+    # Each HTTP message has its own connection: without waiting, a request sent right after
+    # notifications/initialized reaches this server first and is refused.
+    fx.state.strict_initialized = 0.3
+    b = Bridge(fx.url)
+    b.initialize()
+    answer = b.wait_for(b.request("tools/list"))
+    assert "tools" in answer.get("result", {}), answer
+    assert text_of(b.tool("digest", {"data": "abc"})).endswith(" 3")
+    # A new session after a 404 replays initialize and initialized before the request.
+    fx.forget_sessions()
+    assert text_of(b.tool("digest", {"data": "again"})).endswith(" 5")
+    posts = [m for v, m in fx.methods() if v == "POST"]
+    assert posts.count("notifications/initialized") == 2, posts
+    b.close()
+    b.check_stdout()
+
+
+def test_notifications_in_flight_reach_the_remote_before_the_session_ends(fx):
+    fx.state.strict_initialized = 0.1  # the initialized notification is slow to be taken
+    b = Bridge(fx.url)
+    b.initialize()
+    b.close()
+    seen = [m if v == "POST" else v for v, m in fx.methods()]
+    assert seen[-3:] == ["notifications/initialized", "ACK", "DELETE"], seen
+    b.check_stdout()
+
+
 def test_sse_cut_mid_answer_is_resumed_once(fx):
     b = Bridge(fx.url)
     b.initialize()
