@@ -3,8 +3,10 @@
 #include "util/log.hpp"
 #include "util/text.hpp"
 
+#include <openssl/rand.h>
 #include <asio/post.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <mutex>
@@ -37,6 +39,21 @@ constexpr const char* k_roots_id_prefix = "\"claribi-bridge-roots-";
 constexpr const char* k_input_id_prefix = "\"claribi-bridge-input-";
 /// Rounds of input_required one request may go through before the bridge gives up.
 constexpr int k_max_input_rounds = 10;
+/// How long a call to a 2025 server stays held for its 2026-07-28 client's answers.
+constexpr std::chrono::minutes k_suspend_limit{10};
+
+/// Unguessable text for a requestState, so a client cannot resume another's call by chance.
+std::string random_token() {
+  unsigned char bytes[12];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) return "0";
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : bytes) {
+    out += digits[b >> 4];
+    out += digits[b & 15];
+  }
+  return out;
+}
 
 namespace modern = transport::modern;
 
@@ -130,7 +147,9 @@ transport::Remote& Bridge::remote() {
     m_remote = std::make_unique<transport::Remote>(
         m_io, *m_http, m_options.remote,
         transport::RemoteEvents{
-            [this](jsonrpc::Message&& m) { on_remote_message(std::move(m)); },
+            [this](jsonrpc::Message&& m, const std::string& related) {
+              on_remote_message(std::move(m), related);
+            },
             [this](const std::string& id, transport::RequestFailure&& f) {
               on_remote_failure(id, std::move(f));
             },
@@ -228,15 +247,16 @@ void Bridge::load_credentials() {
   if (m_key_state == KeyState::unloaded) {
     m_key_state = KeyState::loading;
     run_off_thread<Loaded>(
-        [load = m_options.load_api_key, auth = m_options.oauth] {
+        [load = m_options.load_api_key, auth = m_options.oauth, may_refresh = !m_probe] {
           Loaded l;
           l.key = load();
           if (auth && (!l.key || !*l.key)) {
             auto t = auth->load();
             if (t && *t) {
               l.tokens = std::move(**t);
-              // Expired (or nearly): refresh now rather than meet a 401.
-              if (l.tokens->expires_at != 0 && !l.tokens->refresh_token.empty() &&
+              // Expired (or nearly): refresh now rather than meet a 401. Not in a probe: a
+              // throwaway process killed mid-refresh could lose the rotated refresh token.
+              if (may_refresh && l.tokens->expires_at != 0 && !l.tokens->refresh_token.empty() &&
                   l.tokens->expires_at <= oauth::now_seconds() + 5) {
                 if (auto r = auth->refresh(l.tokens->access_token)) l.tokens = std::move(*r);
               }
@@ -285,6 +305,7 @@ bool Bridge::translate(jsonrpc::Message& m) {
   } else if (m_client_era == ClientEra::unknown && (enveloped || m.method == "server/discover")) {
     m_client_era = ClientEra::modern;
   }
+  if (request && m.method != "server/discover") m_probe = false;
   if (m_client_era == ClientEra::modern && request && m_identity.info.empty()) {
     m_identity = era::identity_from_meta(m.doc);
   }
@@ -308,6 +329,11 @@ bool Bridge::translate(jsonrpc::Message& m) {
     if (!request) {
       if (m.kind == jsonrpc::Kind::notification && m.method == "notifications/cancelled") {
         on_client_cancel(m);  // closing the upstream stream is the whole cancellation
+      } else if (m.method == "notifications/initialized" && m_client_era != ClientEra::modern) {
+        // The 2025 session began: list changes now flow, as a 2025 server's would.
+        json::Document discover;
+        discover.Parse(m_discover_result.data(), m_discover_result.size());
+        upstream_listen().start(json::member(discover, "capabilities"));
       } else {
         CLARIBI_LOG(debug, "not forwarded to a " << modern::k_version << " remote (it takes no "
                                                  << (m.method.empty() ? "responses" : m.method)
@@ -336,9 +362,20 @@ bool Bridge::translate(jsonrpc::Message& m) {
       return false;
     }
     if (m.method == "resources/subscribe" || m.method == "resources/unsubscribe") {
-      reply_error(m.id, jsonrpc::code::method_not_found,
-                  "claribi-bridge: " + m.method + " is not yet translated for a " +
-                      std::string(modern::k_version) + " remote (subscriptions/listen)");
+      const auto* params = json::member(m.doc, "params");
+      const auto* uri = params ? json::member(*params, "uri") : nullptr;
+      if (uri == nullptr || !uri->IsString()) {
+        reply_error(m.id, jsonrpc::code::invalid_params, m.method + " needs params.uri");
+        return false;
+      }
+      upstream_listen().change(uri->GetString(), m.method == "resources/subscribe",
+                               [this, id = m.id](Result<void> r) {
+                                 if (r) {
+                                   m_out.write_line(result_line(id, "{}"));
+                                 } else {
+                                   reply_error(id, jsonrpc::code::remote_failed, r.error().message);
+                                 }
+                               });
       return false;
     }
     m.raw = era::stamp(m.doc, m_identity);
@@ -361,8 +398,86 @@ bool Bridge::translate(jsonrpc::Message& m) {
     open_legacy_session();
     return false;
   }
+  if (request && resume_call(m)) return false;
+  if (request && m.method == "subscriptions/listen") {
+    local_listen().listen(m);
+    return false;
+  }
+  if (m.kind == jsonrpc::Kind::notification && m.method == "notifications/cancelled") {
+    const auto* params = json::member(m.doc, "params");
+    const auto* rid = params ? json::member(*params, "requestId") : nullptr;
+    if (rid != nullptr && local_listen().cancel(jsonrpc::id_text(*rid))) return false;
+    // A resumed call is known upstream by its first id.
+    auto upstream = rid != nullptr ? upstream_id_of(jsonrpc::id_text(*rid)) : std::string();
+    if (!upstream.empty() && upstream != jsonrpc::id_text(*rid)) {
+      on_client_cancel(m);
+      m.doc["params"]["requestId"].CopyFrom(json::Document().Parse(upstream.c_str()),
+                                            m.doc.GetAllocator());
+      m.raw = json::to_string(m.doc);
+    }
+  }
   if (request) m.raw = era::strip(m.doc);
   return true;
+}
+
+UpstreamListen& Bridge::upstream_listen() {
+  if (!m_upstream_listen) {
+    m_upstream_listen = std::make_unique<UpstreamListen>(
+        m_io, UpstreamListen::Hooks{
+                  [this](const std::string& id, const std::string& filter) {
+                    auto listen = jsonrpc::parse("{\"jsonrpc\":\"2.0\",\"id\":" + id +
+                                                 ",\"method\":\"subscriptions/listen\",\"params\":{"
+                                                 "\"notifications\":" +
+                                                 filter + "}}");
+                    if (!listen) return;
+                    listen->raw = era::stamp(listen->doc, m_identity);
+                    send_to_remote(std::move(*listen));
+                  },
+                  [this](const std::string& id) {
+                    if (m_remote) m_remote->abandon(id);
+                  },
+                  [this](std::string&& line) { m_out.write_line(std::move(line)); }});
+  }
+  return *m_upstream_listen;
+}
+
+LocalListen& Bridge::local_listen() {
+  if (!m_local_listen) {
+    m_local_listen = std::make_unique<LocalListen>(LocalListen::Hooks{
+        [this](std::string&& line) { m_out.write_line(std::move(line)); },
+        [this](const std::string& method, const std::string& uri,
+               std::function<void(Result<void>)> done) {
+          ask_remote(method, "{\"uri\":" + json::quote(uri) + "}",
+                     [done = std::move(done)](Result<jsonrpc::Message> answer) {
+                       if (!answer) {
+                         done(fail(answer.error().message));
+                       } else if (const auto* e = json::member(answer->doc, "error")) {
+                         done(fail("the remote refused it: " + json::to_string(*e)));
+                       } else {
+                         done(Result<void>());
+                       }
+                     });
+        }});
+    json::Document init;
+    init.Parse(m_initialize_result.data(), m_initialize_result.size());
+    m_local_listen->set_capabilities(init.HasParseError() ? nullptr
+                                                          : json::member(init, "capabilities"));
+  }
+  return *m_local_listen;
+}
+
+void Bridge::ask_remote(const std::string& method, const std::string& params_json,
+                        std::function<void(Result<jsonrpc::Message>)> done) {
+  auto id = json::quote("claribi-bridge-own-" + std::to_string(++m_bridge_ids));
+  auto request =
+      jsonrpc::parse("{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"method\":" + json::quote(method) +
+                     ",\"params\":" + params_json + "}");
+  if (!request) {
+    done(fail(request.error().message));
+    return;
+  }
+  m_own[id] = std::move(done);
+  send_to_remote(std::move(*request));
 }
 
 void Bridge::on_client_cancel(const jsonrpc::Message& m) {
@@ -377,6 +492,7 @@ void Bridge::on_client_cancel(const jsonrpc::Message& m) {
 
 void Bridge::discover_upstream(const std::string& meta, bool may_log_in) {
   m_upstream = Upstream::discovering;
+  m_probe = !may_log_in;
   // The key lookup comes first, like for any message: hold the discover behind it.
   auto go = [this, meta, may_log_in] {
     remote().discover(meta, may_log_in,
@@ -456,6 +572,7 @@ void Bridge::open_legacy_session() {
   if (!init) return;
   // Opened for a probe alone (only server/discover waits): never a login or a browser.
   m_session_may_log_in = !m_era_held.empty();
+  if (!m_session_may_log_in && m_key_state == KeyState::unloaded) m_probe = true;
   send_to_remote(std::move(*init));
 }
 
@@ -594,6 +711,163 @@ void Bridge::drop(const std::string& client_id) {
   if (m_remote) m_remote->abandon(upstream);
 }
 
+void Bridge::suspend_call(jsonrpc::Message&& r, const std::string& related) {
+  auto refuse = [this, &r](int code, const std::string& why) {
+    CLARIBI_LOG(warn, "the remote asked the client " << r.method << ": " << why);
+    auto refusal = jsonrpc::parse(jsonrpc::error_response(r.id, code, "claribi-bridge: " + why));
+    if (refusal) send_to_remote(std::move(*refusal));
+  };
+  if (r.method == "ping") {
+    auto pong = jsonrpc::parse(result_line(r.id, "{}"));
+    if (pong) send_to_remote(std::move(*pong));
+    return;
+  }
+  if (r.method != "elicitation/create" && r.method != "sampling/createMessage" &&
+      r.method != "roots/list") {
+    refuse(jsonrpc::code::method_not_found,
+           r.method + " has no 2026-07-28 equivalent the client could answer");
+    return;
+  }
+  // Which client request is this about? The one whose response stream carried it.
+  std::string state;
+  if (auto held = m_suspended_call.find(related); held != m_suspended_call.end()) {
+    state = held->second;
+  }
+  auto alias = m_alias.find(related);
+  const std::string client_id = alias != m_alias.end() ? alias->second : related;
+  if (state.empty() && (related.empty() || m_pending.count(client_id) == 0)) {
+    refuse(jsonrpc::code::method_not_found,
+           "the client speaks MCP " + std::string(modern::k_version) +
+               ", which takes questions only as part of a call; this one came outside any");
+    return;
+  }
+  const auto* params = json::member(r.doc, "params");
+  json::Document caps;
+  caps.Parse(m_identity.capabilities.data(), m_identity.capabilities.size());
+  auto missing = missing_capability(caps, r.method, params ? json::to_string(*params) : "");
+  if (!missing.empty()) {
+    refuse(jsonrpc::code::method_not_found,
+           "the client did not declare the '" + missing + "' capability " + r.method + " needs");
+    return;
+  }
+  if (state.empty()) {
+    state = "claribi-bridge-state-" + std::to_string(++m_bridge_ids) + "-" + random_token();
+    auto& call = m_suspended[state];
+    call.upstream_id = related;
+    call.pending = std::move(m_pending[client_id]);
+    m_pending.erase(client_id);
+    if (call.pending.timer) call.pending.timer->cancel();
+    if (!call.pending.progress_token.empty()) {
+      m_progress_owner.erase(call.pending.progress_token);
+    }
+    m_alias.erase(related);
+    m_suspended_call[related] = state;
+    m_waiting_retry[state] = client_id;
+    // Nobody may answer for long: the server's questions are withdrawn after a while.
+    call.timer = std::make_unique<asio::steady_timer>(m_io, k_suspend_limit);
+    call.timer->async_wait([this, state](const std::error_code& ec) {
+      if (!ec) end_suspended(state, "the client did not answer within 10 minutes");
+    });
+  }
+  auto& call = m_suspended[state];
+  const auto key = "claribi-bridge-" + std::to_string(++m_bridge_ids);
+  CLARIBI_LOG(info, "the remote asks the client " << r.method << " during request " << related
+                                                  << "; answered as input_required");
+  call.asked.emplace(key, std::move(r));
+  auto waiting = m_waiting_retry.find(state);
+  if (waiting != m_waiting_retry.end()) {
+    auto id = waiting->second;
+    m_waiting_retry.erase(waiting);
+    answer_suspended(state, id);
+  }
+}
+
+void Bridge::answer_suspended(const std::string& state, const std::string& client_id) {
+  auto& call = m_suspended[state];
+  std::string requests;
+  for (const auto& [key, r] : call.asked) {
+    const auto* params = json::member(r.doc, "params");
+    requests += (requests.empty() ? "" : ",") + json::quote(key) +
+                ":{\"method\":" + json::quote(r.method) +
+                (params ? ",\"params\":" + json::to_string(*params) : "") + "}";
+  }
+  m_out.write_line(result_line(client_id, "{\"resultType\":\"input_required\",\"inputRequests\":{" +
+                                              requests +
+                                              "},\"requestState\":" + json::quote(state) + "}"));
+}
+
+bool Bridge::resume_call(jsonrpc::Message& retry) {
+  const auto* params = json::member(retry.doc, "params");
+  auto state =
+      std::string(json::string_or_empty(params ? json::member(*params, "requestState") : nullptr));
+  if (state.rfind("claribi-bridge-state-", 0) != 0) return false;
+  auto it = m_suspended.find(state);
+  if (it == m_suspended.end()) {
+    reply_error(retry.id, jsonrpc::code::invalid_params,
+                "claribi-bridge: requestState names no call waiting for answers (it ended, "
+                "timed out, or was already resumed)");
+    return true;
+  }
+  auto& call = it->second;
+  const auto* responses = params ? json::member(*params, "inputResponses") : nullptr;
+  if (responses != nullptr && responses->IsObject()) {
+    for (const auto& answer : responses->GetObject()) {
+      auto asked =
+          call.asked.find(std::string(answer.name.GetString(), answer.name.GetStringLength()));
+      if (asked == call.asked.end()) continue;
+      auto reply = jsonrpc::parse(result_line(asked->second.id, json::to_string(answer.value)));
+      if (reply) send_to_remote(std::move(*reply));
+      call.asked.erase(asked);
+    }
+  }
+  if (!call.asked.empty()) {  // questions still open: ask them again
+    answer_suspended(state, retry.id);
+    return true;
+  }
+  // Every question answered: the call is the client's retry from now on.
+  if (m_pending.count(retry.id) != 0) {
+    reply_error(retry.id, jsonrpc::code::invalid_request,
+                "request id " + retry.id + " is already used by a request still in flight");
+    return true;
+  }
+  auto upstream = call.upstream_id;
+  auto final_answer = std::move(call.final_answer);
+  auto& p = m_pending[retry.id] = std::move(call.pending);
+  if (call.timer) call.timer->cancel();
+  m_suspended.erase(it);
+  m_suspended_call.erase(upstream);
+  m_waiting_retry.erase(state);
+  if (!p.progress_token.empty()) m_progress_owner[p.progress_token] = retry.id;
+  if (upstream != retry.id) {
+    m_alias[upstream] = retry.id;
+    p.upstream_id = upstream;
+  }
+  arm_timer(retry.id, p);
+  if (!final_answer.empty()) {
+    auto answer = jsonrpc::parse(std::move(final_answer));
+    if (answer) on_remote_message(std::move(*answer), upstream);
+  }
+  return true;
+}
+
+void Bridge::end_suspended(const std::string& state, const std::string& why) {
+  auto it = m_suspended.find(state);
+  if (it == m_suspended.end()) return;
+  CLARIBI_LOG(warn, "request " << it->second.upstream_id << " abandoned: " << why);
+  for (const auto& [key, r] : it->second.asked) {
+    auto refusal = jsonrpc::parse(
+        jsonrpc::error_response(r.id, jsonrpc::code::remote_failed, "claribi-bridge: " + why));
+    if (refusal) send_to_remote(std::move(*refusal));
+  }
+  auto cancel = jsonrpc::parse(
+      "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":" +
+      it->second.upstream_id + ",\"reason\":" + json::quote(why) + "}}");
+  if (cancel) send_to_remote(std::move(*cancel));
+  m_suspended_call.erase(it->second.upstream_id);
+  m_waiting_retry.erase(state);
+  m_suspended.erase(it);
+}
+
 void Bridge::ask_client_roots() {
   // The client's roots open their directories for uploads, like --upload-dir.
   auto id = std::string(k_roots_id_prefix) + std::to_string(++m_roots_requests) + "\"";
@@ -714,7 +988,7 @@ void Bridge::use_tokens(const oauth::TokenSet& tokens) {
   if (!tokens.refresh_token.empty()) log::add_secret(tokens.refresh_token);
   m_access_token = tokens.access_token;
   m_options.credential_source = CredentialSource::oauth;
-  schedule_refresh(tokens);
+  if (!m_probe) schedule_refresh(tokens);  // a probe's refusal is an answer, not a refresh
 }
 
 void Bridge::schedule_refresh(const oauth::TokenSet& tokens) {
@@ -766,7 +1040,8 @@ void Bridge::track(const jsonrpc::Message& m) {
 }
 
 void Bridge::arm_timer(const std::string& id, Pending& p) {
-  if (m_options.timeout_ms <= 0) return;
+  // A listen stream lasts as long as the client wants it; no answer is late.
+  if (m_options.timeout_ms <= 0 || p.method == "subscriptions/listen") return;
   if (!p.timer) p.timer = std::make_unique<asio::steady_timer>(m_io);
   p.timer->expires_after(std::chrono::milliseconds(m_options.timeout_ms));
   p.timer->async_wait([this, id](const std::error_code& ec) {
@@ -787,6 +1062,7 @@ void Bridge::on_timeout(const std::string& id) {
   auto it = m_pending.find(id);
   if (it == m_pending.end()) return;
   std::string method = it->second.method;
+  auto upstream = upstream_id_of(id);
   drop(id);
   auto seconds = m_options.timeout_ms / 1000.0;
   std::ostringstream msg;
@@ -797,18 +1073,37 @@ void Bridge::on_timeout(const std::string& id) {
   if (method != "initialize" && m_upstream != Upstream::modern) {
     auto cancel = jsonrpc::parse(
         "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":" +
-        id + ",\"reason\":\"timed out in claribi-bridge\"}}");
+        upstream + ",\"reason\":\"timed out in claribi-bridge\"}}");
     if (cancel) send_to_remote(std::move(*cancel));
   }
 }
 
-void Bridge::on_remote_message(jsonrpc::Message&& m) {
+void Bridge::on_remote_message(jsonrpc::Message&& m, const std::string& related) {
   if (m.kind == jsonrpc::Kind::response && !m_session_init_id.empty() &&
       m.id == m_session_init_id) {
     on_session_opened(std::move(m));
     return;
   }
   if (m.kind == jsonrpc::Kind::response) {
+    if (auto own = m_own.find(m.id); own != m_own.end()) {
+      auto done = std::move(own->second);
+      m_own.erase(own);
+      done(std::move(m));
+      return;
+    }
+  }
+  if (m_upstream_listen && m_upstream_listen->on_remote_message(m)) return;
+  if (m_local_listen && m.kind == jsonrpc::Kind::notification &&
+      m_local_listen->on_remote_notification(m)) {
+    return;
+  }
+  if (m.kind == jsonrpc::Kind::response) {
+    if (auto held = m_suspended_call.find(m.id); held != m_suspended_call.end()) {
+      // The call ended while its client was answering questions: kept for the retry.
+      auto& call = m_suspended[held->second];
+      call.final_answer = std::move(m.raw);
+      return;
+    }
     if (auto alias = m_alias.find(m.id); alias != m_alias.end()) {
       // The answer to a retry: the client knows the request by its own id.
       auto client_id = alias->second;
@@ -832,6 +1127,10 @@ void Bridge::on_remote_message(jsonrpc::Message&& m) {
         return;
       }
     }
+    if (m_client_era == ClientEra::modern && m_upstream == Upstream::legacy &&
+        era::mark_complete(m.doc, it->second.method)) {
+      m.raw = json::to_string(m.doc);
+    }
     m_tools.rewrite_response(it->second.method, m);
     if (!it->second.tool.empty()) {
       for (const auto& rule : m_options.capture) {
@@ -844,15 +1143,7 @@ void Bridge::on_remote_message(jsonrpc::Message&& m) {
     }
     forget(m.id);
   } else if (m.kind == jsonrpc::Kind::request && m_client_era == ClientEra::modern) {
-    // A 2025 server asks the client something mid-call; a 2026-07-28 client takes no
-    // requests. Refuse it plainly rather than leave the server waiting.
-    CLARIBI_LOG(warn, "the remote asked the client " << m.method << "; a " << modern::k_version
-                                                     << " client cannot be asked directly");
-    auto refusal = jsonrpc::parse(jsonrpc::error_response(
-        m.id, jsonrpc::code::method_not_found,
-        "claribi-bridge: the client speaks MCP " + std::string(modern::k_version) +
-            ", which has no server-to-client requests; " + m.method + " cannot reach it"));
-    if (refusal) send_to_remote(std::move(*refusal));
+    suspend_call(std::move(m), related);  // a 2026-07-28 client takes no requests
     return;
   } else if (m.kind == jsonrpc::Kind::notification && m.method == "notifications/progress") {
     const auto* params = json::member(m.doc, "params");
@@ -934,6 +1225,13 @@ void Bridge::on_remote_failure(const std::string& id, transport::RequestFailure&
     if (failed) on_session_opened(std::move(*failed));
     return;
   }
+  if (auto own = m_own.find(id); own != m_own.end()) {
+    auto done = std::move(own->second);
+    m_own.erase(own);
+    done(fail(f.message));
+    return;
+  }
+  if (m_upstream_listen && m_upstream_listen->on_failure(id, f.message)) return;
   if (m_pending.count(id) == 0) return;
   forget(id);
   m_out.write_line(jsonrpc::error_response(id, f.code, f.message, f.data_json));
@@ -953,7 +1251,10 @@ void Bridge::on_eof() {
 }
 
 bool Bridge::idle() const {
-  return m_pending.empty() && m_era_held.empty() && m_discover_waiting.empty();
+  const bool only_listens = std::all_of(m_pending.begin(), m_pending.end(), [](const auto& p) {
+    return p.second.method == "subscriptions/listen";
+  });
+  return only_listens && m_era_held.empty() && m_discover_waiting.empty();
 }
 
 void Bridge::maybe_finish_after_eof() {
@@ -988,6 +1289,7 @@ void Bridge::shutdown() {
     if (!ec) finish();
   });
   m_refresh_timer.cancel();
+  if (m_upstream_listen) m_upstream_listen->stop();
   if (m_remote) {
     m_remote->shutdown(k_delete_budget_ms, [this] { finish(); });
   } else {

@@ -12,6 +12,7 @@
 #include "daemon/credentials.hpp"
 #include "daemon/era.hpp"
 #include "daemon/line_framer.hpp"
+#include "daemon/listen.hpp"
 #include "daemon/stdout_writer.hpp"
 #include "daemon/tool_layer.hpp"
 #include "oauth/oauth.hpp"
@@ -119,7 +120,8 @@ class Bridge {
   void capture_minted(jsonrpc::Message&& m, const Minted& minted);
   template <class T, class F>
   void run_off_thread(std::function<T()> work, F&& done);
-  void on_remote_message(jsonrpc::Message&& m);
+  /// `related`: the request whose response stream carried it, if any.
+  void on_remote_message(jsonrpc::Message&& m, const std::string& related);
   /// Learns the remote's era (once per process); held messages go out when it is known.
   void discover_upstream(const std::string& meta, bool may_log_in);
   void on_discovered(Result<transport::Discovery>&& d);
@@ -135,6 +137,20 @@ class Bridge {
   void start_input_round(const std::string& client_id, const json::Value& result);
   void on_input_answer(const jsonrpc::Message& m);
   void fail_input_round(const std::string& client_id, int code, const std::string& message);
+  /// A 2025 client's standing interest in changes, on a 2026-07-28 remote's listen stream.
+  UpstreamListen& upstream_listen();
+  /// A 2026-07-28 client's subscriptions/listen, served by the bridge for a 2025 remote.
+  LocalListen& local_listen();
+  /// Sends a request of the bridge's own; its answer (or failure) goes to `done`.
+  void ask_remote(const std::string& method, const std::string& params_json,
+                  std::function<void(Result<jsonrpc::Message>)> done);
+  /// A 2025 server asked a 2026-07-28 client something mid-call (`related` is the call):
+  /// the call's client request is answered with input_required and the call held.
+  void suspend_call(jsonrpc::Message&& server_request, const std::string& related);
+  /// The client's retry of a held call with the answers: true when it was one.
+  bool resume_call(jsonrpc::Message& retry);
+  void answer_suspended(const std::string& state, const std::string& client_id);
+  void end_suspended(const std::string& state, const std::string& why);
   std::string upstream_id_of(const std::string& client_id) const;
   /// Forgets a client request and everything it holds: its input round, its retry alias,
   /// and its upstream transfer (closed).
@@ -181,7 +197,25 @@ class Bridge {
   std::unordered_map<std::string, InputRound> m_rounds;        ///< by client request id
   std::unordered_map<std::string, std::string> m_input_owner;  ///< our request id → client id
   std::unordered_map<std::string, std::string> m_alias;        ///< upstream retry id → client id
+  /// A call to a 2025 server held while its 2026-07-28 client answers the server's questions.
+  struct Suspended {
+    std::string upstream_id;  ///< the id the remote knows the call by
+    Pending pending;          ///< the client request, set aside until the retry
+    std::map<std::string, jsonrpc::Message> asked;  ///< key → the server's request
+    std::string final_answer;  ///< the remote's answer, when it came before the retry
+    std::unique_ptr<asio::steady_timer> timer;
+  };
+  std::unordered_map<std::string, Suspended> m_suspended;         ///< by requestState
+  std::unordered_map<std::string, std::string> m_suspended_call;  ///< upstream id → state
+  std::unordered_map<std::string, std::string> m_waiting_retry;   ///< state → client id
+  std::unique_ptr<UpstreamListen> m_upstream_listen;
+  std::unique_ptr<LocalListen> m_local_listen;
+  /// The bridge's own requests to the remote, by id: who takes the answer.
+  std::unordered_map<std::string, std::function<void(Result<jsonrpc::Message>)>> m_own;
   int m_bridge_ids = 0;
+  /// Only server/discover so far (a client's throwaway sibling): credentials are read but
+  /// never refreshed, and nothing logs in.
+  bool m_probe = false;
   bool m_session_opening = false;
   std::string m_session_init_id;  ///< the initialize the bridge sent for a modern client
   bool m_session_may_log_in = true;

@@ -21,15 +21,15 @@ class OneShotClient {
   OneShotClient(asio::io_context& io, const Invocation& inv)
       : m_io(io),
         m_http(io),
-        m_remote(
-            io, m_http, inv.bridge.remote,
-            transport::RemoteEvents{[this](jsonrpc::Message&& m) { on_message(std::move(m)); },
-                                    [this](const std::string& id, transport::RequestFailure&& f) {
-                                      (void)id;
-                                      CLARIBI_LOG(error, f.message);
-                                      finish(1);
-                                    },
-                                    nullptr}),
+        m_remote(io, m_http, inv.bridge.remote,
+                 transport::RemoteEvents{
+                     [this](jsonrpc::Message&& m, const std::string&) { on_message(std::move(m)); },
+                     [this](const std::string& id, transport::RequestFailure&& f) {
+                       (void)id;
+                       CLARIBI_LOG(error, f.message);
+                       finish(1);
+                     },
+                     nullptr}),
         m_deadline(io) {
     if (inv.bridge.timeout_ms > 0) {
       m_deadline.expires_after(std::chrono::milliseconds(inv.bridge.timeout_ms));

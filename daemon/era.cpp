@@ -153,13 +153,39 @@ std::string discover_result(const json::Value& initialize_result) {
   auto info = compact_or(json::member(initialize_result, "serverInfo"),
                          "{\"name\":\"remote MCP server\",\"version\":\"unknown\"}");
   std::string s =
-      "{\"resultType\":\"complete\",\"supportedVersions\":[" + json::quote(modern::k_version) +
+      "{\"resultType\":\"complete\",\"ttlMs\":0,\"cacheScope\":\"private\",\"supportedVersions\":"
+      "[" +
+      json::quote(modern::k_version) +
       "],\"capabilities\":" + compact_or(json::member(initialize_result, "capabilities"), "{}");
   if (const auto* instructions = json::member(initialize_result, "instructions");
       instructions && instructions->IsString()) {
     s += ",\"instructions\":" + json::to_string(*instructions);
   }
   return s + ",\"_meta\":{\"" + modern::k_meta_server_info + "\":" + info + "}}";
+}
+
+bool mark_complete(json::Document& response, std::string_view method) {
+  auto result = response.FindMember("result");
+  if (result == response.MemberEnd() || !result->value.IsObject()) return false;
+  auto& r = result->value;
+  auto& a = response.GetAllocator();
+  bool changed = false;
+  if (!r.HasMember("resultType")) {
+    r.AddMember("resultType", "complete", a);
+    changed = true;
+  }
+  const bool cacheable = method == "tools/list" || method == "prompts/list" ||
+                         method == "resources/list" || method == "resources/templates/list" ||
+                         method == "resources/read";
+  if (cacheable && !r.HasMember("ttlMs")) {
+    r.AddMember("ttlMs", 0, a);
+    changed = true;
+  }
+  if (cacheable && !r.HasMember("cacheScope")) {
+    r.AddMember("cacheScope", "private", a);
+    changed = true;
+  }
+  return changed;
 }
 
 bool is_input_required(const json::Value& result) {

@@ -66,6 +66,12 @@ struct InputRequired {
   std::string state;  ///< byte-exact requestState
 };
 
+/// A 2025 server's response to `method` for a 2026-07-28 client: results must say
+/// `resultType` (one without it is complete), and cacheable ones (lists, resources/read)
+/// `ttlMs` and `cacheScope`: the conservative 0 and "private", since a 2025 server gives no
+/// hint. Returns whether the message changed.
+bool mark_complete(json::Document& response, std::string_view method);
+
 /// Whether a result asks for input (resultType "input_required"); absent means complete.
 bool is_input_required(const json::Value& result);
 Result<InputRequired> parse_input_required(const json::Value& result);

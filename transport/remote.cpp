@@ -58,6 +58,7 @@ struct Remote::Outgoing {
 };
 
 struct Remote::Stream {
+  std::string request_id;  ///< the request whose response this stream carries, if any
   std::string last_event_id;
   long retry_ms = -1;
   int failures = 0;
@@ -241,6 +242,7 @@ void Remote::post(std::shared_ptr<Outgoing> o) {
   o->sent_with_session = !m_session_id.empty() && !is_initialize && !o->modern;
 
   auto stream = std::make_shared<Stream>();
+  if (o->kind == jsonrpc::Kind::request) stream->request_id = o->id;
   auto head = std::make_shared<HttpHead>();
   HttpHandlers h;
   h.on_head = [this, o, head](const HttpHead& got) {
@@ -353,7 +355,7 @@ void Remote::finish_post(const std::shared_ptr<Outgoing>& o, const HttpHead& hea
     auto parsed = jsonrpc::parse_body(done.body);
     if (parsed && parsed->size() == 1 && parsed->front().kind == jsonrpc::Kind::response &&
         parsed->front().id == o->id) {
-      deliver(std::move(parsed->front()));
+      deliver(std::move(parsed->front()), o->id);
       return;
     }
   }
@@ -464,10 +466,11 @@ void Remote::deliver_text(std::string text, const std::shared_ptr<Outgoing>& ori
     }
     return;
   }
-  for (auto& m : *parsed) deliver(std::move(m));
+  const std::string& related = origin ? origin->id : stream ? stream->request_id : m_no_request;
+  for (auto& m : *parsed) deliver(std::move(m), related);
 }
 
-void Remote::deliver(jsonrpc::Message&& m) {
+void Remote::deliver(jsonrpc::Message&& m, const std::string& related) {
   if (m.kind == jsonrpc::Kind::response) {
     if (auto it = m_internal.find(m.id); it != m_internal.end()) {
       auto o = it->second;
@@ -483,7 +486,7 @@ void Remote::deliver(jsonrpc::Message&& m) {
       if (o->method == "initialize") capture_initialize_result(m);
     }
   }
-  m_events.on_message(std::move(m));
+  m_events.on_message(std::move(m), related);
 }
 
 void Remote::capture_initialize_result(const jsonrpc::Message& m) {

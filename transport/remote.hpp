@@ -63,8 +63,9 @@ struct AuthChallenge {
 };
 
 struct RemoteEvents {
-  /// Every message from the remote meant for the client, in arrival order.
-  std::function<void(jsonrpc::Message&&)> on_message;
+  /// Every message from the remote meant for the client, in arrival order, with the id of
+  /// the request whose response stream carried it (empty when none did: the GET stream).
+  std::function<void(jsonrpc::Message&&, const std::string& related)> on_message;
   /// The request with this id (compact JSON) cannot be answered by the remote.
   std::function<void(const std::string& id, RequestFailure&&)> on_request_failed;
   /// When set, a refused request waits (with every later one) until `auth_finished`, and is
@@ -134,7 +135,7 @@ class Remote {
             std::string detail = {});
   void deliver_text(std::string text, const std::shared_ptr<Outgoing>& origin,
                     const std::shared_ptr<Stream>& stream);
-  void deliver(jsonrpc::Message&& m);
+  void deliver(jsonrpc::Message&& m, const std::string& related);
   void on_session_lost(std::shared_ptr<Outgoing> o);
   void start_reinitialize();
   void send_replayed_initialize();
@@ -191,6 +192,7 @@ class Remote {
   bool m_get_unsupported = false;
   asio::steady_timer m_get_timer;
   std::string m_legacy_endpoint;
+  const std::string m_no_request;
 };
 
 }  // namespace claribi::transport

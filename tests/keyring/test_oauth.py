@@ -7,6 +7,8 @@ launch), or headless Chromium for the success page test.
 
 Usage: test_oauth.py BRIDGE_BINARY ARTIFACT_DIR [TEST_NAME...]
 """
+import fcntl
+import glob
 import os
 import subprocess
 import sys
@@ -152,6 +154,54 @@ def test_tokens_codes_secrets_and_verifiers_never_reach_logs(fx):
                         assert s.encode() not in f.read(), f"{s[:12]}... in {path}"
                 except OSError:
                     pass
+    forget(fx)
+
+
+def test_sibling_probe_reads_tokens_but_never_refreshes_locks_or_logs_in(fx):
+    # A 2026-07-28 client spawns a throwaway bridge for server/discover, kills it, then
+    # starts the session bridge. The probe must answer at once without a browser, a
+    # refresh or the login lock, even when the stored access token has expired.
+    oauth = with_oauth(fx, lifetime=2)
+    log = tempfile.mktemp(prefix="browser-")
+    first = Bridge(fx.url, env=browser_env(log))
+    first.initialize()
+    first.close()
+    assert launches(log) == 1, launches(log)
+    time.sleep(2.5)  # the stored access token is now expired; its refresh token is not
+    refreshes = oauth.count("refresh_token")
+    locks = glob.glob(os.path.join(os.environ["HOME"], ".local/state/claribi-bridge/locks/*.lock"))
+    assert locks, "the login left no lock file to hold"
+    held = [open(p, "a") for p in locks]
+    for f in held:
+        fcntl.flock(f, fcntl.LOCK_EX)  # a probe that reached for the lock would hang here
+    try:
+        probe = Bridge(fx.url, env=browser_env(log))
+        meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientCapabilities": {}}
+        t0 = time.time()
+        probe.send({"jsonrpc": "2.0", "id": "probe", "method": "server/discover", "params": {"_meta": meta}})
+        answer = probe.wait_for("probe", timeout=5)
+        took = time.time() - t0
+        probe.proc.kill()
+        probe.proc.wait(timeout=5)
+        probe.check_stdout()
+    finally:
+        for f in held:
+            f.close()
+    assert took < 2.0, f"the probe took {took:.2f} s"
+    assert "error" in answer or "result" in answer, answer
+    assert launches(log) == 1, "the probe opened the browser"
+    assert oauth.count("refresh_token") == refreshes, "the probe refreshed the tokens"
+    # The session bridge refreshes (no browser) and serves.
+    session = Bridge(fx.url, env=browser_env(log))
+    try:
+        session.initialize()
+        a = session.tool("digest", {"data": "after the probe"}, timeout=20)
+        assert "result" in a, (a, session.stderr)
+    finally:
+        session.close()
+    assert launches(log) == 1, launches(log)
+    assert oauth.count("refresh_token") == refreshes + 1, oauth.stats
     forget(fx)
 
 
