@@ -378,6 +378,9 @@ bool Bridge::translate(jsonrpc::Message& m) {
                                });
       return false;
     }
+    if (era::strip_task_augmentation(m.doc)) {
+      CLARIBI_LOG(debug, "request " << m.id << ": task augmentation dropped (not offered)");
+    }
     m.raw = era::stamp(m.doc, m_identity);
     return true;
   }
@@ -399,6 +402,14 @@ bool Bridge::translate(jsonrpc::Message& m) {
     return false;
   }
   if (request && resume_call(m)) return false;
+  if (request && m.method.rfind("tasks/", 0) == 0) {
+    // No 2025 server made a Tasks extension handle this client could name.
+    reply_error(m.id, jsonrpc::code::method_not_found,
+                "claribi-bridge: " + m.method +
+                    " (Tasks extension) is not available: the remote "
+                    "speaks a 2025 revision and created no task for this client");
+    return false;
+  }
   if (request && m.method == "subscriptions/listen") {
     local_listen().listen(m);
     return false;
@@ -1124,6 +1135,15 @@ void Bridge::on_remote_message(jsonrpc::Message&& m, const std::string& related)
       const auto* result = json::member(m.doc, "result");
       if (result != nullptr && era::is_input_required(*result)) {
         start_input_round(m.id, *result);
+        return;
+      }
+      if (result != nullptr && era::is_task_handle(*result)) {
+        forget(m.id);
+        reply_error(m.id, jsonrpc::code::remote_failed,
+                    "claribi-bridge: the remote answered with a task handle (Tasks extension, "
+                    "resultType \"task\"), which the bridge does not translate for a 2025 "
+                    "client; the remote should not create tasks for a client that did not "
+                    "declare the extension");
         return;
       }
     }

@@ -54,10 +54,28 @@ std::string compact_or(const json::Value* v, std::string fallback) {
 
 }  // namespace
 
+namespace {
+
+/// Capabilities (compact JSON) without the Tasks extension, which the bridge does not
+/// translate between a 2025 peer and a 2026-07-28 one.
+std::string without_tasks_extension(const json::Value* caps) {
+  if (caps == nullptr || !caps->IsObject()) return "{}";
+  json::Document copy;
+  copy.CopyFrom(*caps, copy.GetAllocator());
+  auto ext = copy.FindMember("extensions");
+  if (ext != copy.MemberEnd() && ext->value.IsObject()) {
+    ext->value.RemoveMember(k_tasks_extension);
+    if (ext->value.ObjectEmpty()) copy.RemoveMember("extensions");
+  }
+  return json::to_string(copy);
+}
+
+}  // namespace
+
 ClientIdentity identity_from_initialize(const json::Value* params) {
   ClientIdentity who;
   if (params == nullptr) return who;
-  who.capabilities = compact_or(json::member(*params, "capabilities"), "{}");
+  who.capabilities = without_tasks_extension(json::member(*params, "capabilities"));
   who.info = compact_or(json::member(*params, "clientInfo"), "");
   return who;
 }
@@ -130,9 +148,11 @@ std::string initialize_result(const json::Value& discover_result,
   const auto* meta = json::member(discover_result, "_meta");
   const auto* info = meta ? json::member(*meta, modern::k_meta_server_info) : nullptr;
   if (info == nullptr) info = json::member(discover_result, "serverInfo");
-  std::string s = "{\"protocolVersion\":" + json::quote(version) + ",\"capabilities\":" +
-                  compact_or(json::member(discover_result, "capabilities"), "{}") +
-                  ",\"serverInfo\":" +
+  // The Tasks extension's handles (resultType "task", tasks/get polling) are not the 2025
+  // tasks a 2025 client knows, and the bridge does not translate them: not offered.
+  auto capabilities = without_tasks_extension(json::member(discover_result, "capabilities"));
+  std::string s = "{\"protocolVersion\":" + json::quote(version) +
+                  ",\"capabilities\":" + capabilities + ",\"serverInfo\":" +
                   compact_or(info, "{\"name\":\"remote MCP server\",\"version\":\"unknown\"}");
   if (const auto* instructions = json::member(discover_result, "instructions");
       instructions && instructions->IsString()) {
@@ -162,6 +182,17 @@ std::string discover_result(const json::Value& initialize_result) {
     s += ",\"instructions\":" + json::to_string(*instructions);
   }
   return s + ",\"_meta\":{\"" + modern::k_meta_server_info + "\":" + info + "}}";
+}
+
+bool is_task_handle(const json::Value& result) {
+  const auto* type = json::member(result, "resultType");
+  return type != nullptr && type->IsString() && std::string_view(type->GetString()) == "task";
+}
+
+bool strip_task_augmentation(json::Document& request) {
+  auto params = request.FindMember("params");
+  if (params == request.MemberEnd() || !params->value.IsObject()) return false;
+  return params->value.RemoveMember("task");
 }
 
 bool mark_complete(json::Document& response, std::string_view method) {

@@ -72,6 +72,14 @@ struct InputRequired {
 /// hint. Returns whether the message changed.
 bool mark_complete(json::Document& response, std::string_view method);
 
+/// The Tasks extension of 2026-07-28 (SEP-2663).
+constexpr const char* k_tasks_extension = "io.modelcontextprotocol/tasks";
+/// Whether a result is a Tasks extension handle (resultType "task").
+bool is_task_handle(const json::Value& result);
+/// Removes a 2025 task augmentation (params.task) from a request, which a server that did not
+/// offer tasks must ignore (2025-11-25); returns whether there was one.
+bool strip_task_augmentation(json::Document& request);
+
 /// Whether a result asks for input (resultType "input_required"); absent means complete.
 bool is_input_required(const json::Value& result);
 Result<InputRequired> parse_input_required(const json::Value& result);

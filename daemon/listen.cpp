@@ -41,6 +41,7 @@ std::string without_subscription(json::Document& doc) {
       meta->value.RemoveMember(modern::k_meta_subscription_id);
       if (meta->value.ObjectEmpty()) params->value.RemoveMember("_meta");
     }
+    if (params->value.ObjectEmpty()) doc.RemoveMember("params");
   }
   return json::to_string(doc);
 }

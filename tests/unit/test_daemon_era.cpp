@@ -84,3 +84,33 @@ TEST_CASE("input_required retries carry the answers and the state byte for byte"
   CHECK_FALSE(era::is_input_required(doc(R"({"content":[]})")));
   CHECK_FALSE(era::parse_input_required(doc(R"({"resultType":"input_required"})")));
 }
+
+TEST_CASE("the Tasks extension is not offered across the eras", "[era]") {
+  auto discover = doc(R"({"resultType":"complete","supportedVersions":["2026-07-28"],
+      "capabilities":{"tools":{},"extensions":{"io.modelcontextprotocol/tasks":{},"x/y":{}}}})");
+  auto init = doc(era::initialize_result(discover, "2025-11-25"));
+  CHECK(json::to_string(init["capabilities"]) == R"({"tools":{},"extensions":{"x/y":{}}})");
+  auto params = doc(R"({"capabilities":{"extensions":{"io.modelcontextprotocol/tasks":{}}},
+                       "clientInfo":{"name":"c","version":"1"}})");
+  CHECK(era::identity_from_initialize(&params).capabilities == "{}");
+  CHECK(era::is_task_handle(doc(R"({"resultType":"task","task":{"taskId":"t"}})")));
+  CHECK_FALSE(era::is_task_handle(doc(R"({"resultType":"complete"})")));
+  auto call = doc(R"({"jsonrpc":"2.0","id":1,"method":"tools/call",
+                     "params":{"name":"t","task":{"ttl":1000}}})");
+  CHECK(era::strip_task_augmentation(call));
+  CHECK_FALSE(call["params"].HasMember("task"));
+  CHECK_FALSE(era::strip_task_augmentation(call));
+}
+
+TEST_CASE("a 2025 server's results say resultType, and lists how long to cache", "[era]") {
+  auto list = doc(R"({"jsonrpc":"2.0","id":1,"result":{"tools":[]}})");
+  CHECK(era::mark_complete(list, "tools/list"));
+  CHECK(json::to_string(list["result"]) ==
+        R"({"tools":[],"resultType":"complete","ttlMs":0,"cacheScope":"private"})");
+  CHECK_FALSE(era::mark_complete(list, "tools/list"));
+  auto call = doc(R"({"jsonrpc":"2.0","id":2,"result":{"content":[]}})");
+  CHECK(era::mark_complete(call, "tools/call"));
+  CHECK_FALSE(call["result"].HasMember("ttlMs"));
+  auto error = doc(R"({"jsonrpc":"2.0","id":3,"error":{"code":1,"message":"m"}})");
+  CHECK_FALSE(era::mark_complete(error, "tools/list"));
+}
