@@ -227,6 +227,7 @@ void Bridge::route(jsonrpc::Message&& m) {
                                    << " bytes) as base64");
     }
     track(m);
+    if (upload && !m_pending[m.id].raw.empty()) m_pending[m.id].upload = upload;
   } else if (m.kind == jsonrpc::Kind::notification && m.method == "notifications/cancelled") {
     on_client_cancel(m);  // and the 2025 remote is told too
   }
@@ -690,6 +691,21 @@ void Bridge::retry_with_answers(const std::string& client_id) {
   if (round == m_rounds.end() || p == m_pending.end()) return;
   auto new_id = json::quote("claribi-bridge-retry-" + std::to_string(++m_bridge_ids));
   auto raw = era::retry_request(p->second.raw, new_id, round->second.answers, round->second.asked);
+  // A path twin's file is sent again from disk: the kept text holds only its placeholder.
+  std::shared_ptr<const transport::UploadBody> upload;
+  if (const auto& sent = p->second.upload) {
+    const auto& old = p->second.raw;
+    auto placeholder =
+        old.substr(sent->prefix.size(), old.size() - sent->prefix.size() - sent->suffix.size());
+    auto at = raw.find(placeholder);
+    if (at != std::string::npos) {
+      auto body = std::make_shared<transport::UploadBody>(*sent);
+      body->prefix = raw.substr(0, at);
+      body->suffix = raw.substr(at + placeholder.size());
+      upload = body;
+    }
+    p->second.upload = upload;
+  }
   m_rounds.erase(round);
   m_alias.erase(p->second.upstream_id);
   p->second.upstream_id = new_id;
@@ -702,7 +718,7 @@ void Bridge::retry_with_answers(const std::string& client_id) {
                      "claribi-bridge: could not build the retry: " + retry.error().message);
     return;
   }
-  send_to_remote(std::move(*retry));
+  send_to_remote(std::move(*retry), std::move(upload));
 }
 
 void Bridge::fail_input_round(const std::string& client_id, int code, const std::string& message) {

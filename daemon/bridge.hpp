@@ -75,6 +75,7 @@ class Bridge {
     std::string method;
     std::string upstream_id;  ///< the id the remote knows it by, when not the client's
     std::string raw;          ///< the request as sent upstream, for input_required retries
+    std::shared_ptr<const transport::UploadBody> upload;  ///< its file, when a path twin sent one
     int input_rounds = 0;
     std::string tool;  ///< tools/call: the tool's name
     std::string progress_token;

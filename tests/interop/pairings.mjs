@@ -8,7 +8,10 @@
 // stop), and one list-changed notification delivered exactly once after the subscription
 // filter changed twice. Usage: pairings.mjs BRIDGE legacy|modern legacy|modern
 import http from 'node:http';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import * as z from 'zod';
 import * as v2 from '@modelcontextprotocol/server';
@@ -34,6 +37,16 @@ const seen = { longStarted: 0, longAborted: 0, extraTools: [] };
 const text = (t) => ({ content: [{ type: 'text', text: t }] });
 const NAME_SCHEMA = { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] };
 const CAPABILITIES = { tools: { listChanged: true }, resources: { subscribe: true, listChanged: true } };
+// clariBI's upload tool shape: the bridge offers a data_path twin and sends the file as base64.
+const UPLOAD_SCHEMA = {
+  name: z.string(), format: z.enum(['csv', 'json', 'text']),
+  data_base64: z.string().describe('The file, base64-encoded'),
+};
+const CONFIRM_SCHEMA = { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] };
+const digest = (b64) => {
+  const data = Buffer.from(b64, 'base64');
+  return `${createHash('sha256').update(data).digest('hex')} ${data.length}`;
+};
 
 async function longCall(signal) {
   seen.longStarted++;
@@ -85,6 +98,14 @@ function startModernServer() {
       return text(`counted ${steps}`);
     });
     s.registerTool('long', { inputSchema: z.object({}) }, async (_args, ctx) => longCall(ctx.mcpReq.signal));
+    s.registerTool('upload_data_source', { inputSchema: z.object(UPLOAD_SCHEMA) }, async ({ data_base64 }, ctx) => {
+      if (ctx.mcpReq.inputResponses?.confirm?.content?.ok !== true) {
+        return v2.inputRequired({
+          inputRequests: { confirm: v2.inputRequired.elicit({ message: 'Upload?', requestedSchema: CONFIRM_SCHEMA }) },
+        });
+      }
+      return text(digest(data_base64));
+    });
     s.registerTool('add_tool', { inputSchema: z.object({ name: z.string() }) }, async ({ name }) => {
       seen.extraTools.push(name);
       handler.notify.toolsChanged();
@@ -158,6 +179,10 @@ function legacyServer() {
     return text(`counted ${steps}`);
   });
   s.registerTool('long', { inputSchema: {} }, async (_args, extra) => longCall(extra.signal));
+  s.registerTool('upload_data_source', { inputSchema: UPLOAD_SCHEMA }, async ({ data_base64 }, extra) => {
+    const ok = await extra.sendRequest({ method: 'elicitation/create', params: { message: 'Upload?', requestedSchema: CONFIRM_SCHEMA } }, ElicitResultSchema);
+    return ok.content?.ok === true ? text(digest(data_base64)) : text('not confirmed');
+  });
   s.registerTool('add_tool', { inputSchema: { name: z.string() } }, async ({ name }) => {
     s.registerTool(name, { inputSchema: {} }, async () => text(name));  // announces list_changed
     return text('added');
@@ -194,14 +219,18 @@ function startLegacyServer() {
 
 // ------------------------------------------------------------ clients
 
-const ELICIT_ANSWER = { action: 'accept', content: { name: 'Ada' } };
+const elicitAnswer = (params) => ({
+  action: 'accept', content: params?.message === 'Upload?' ? { ok: true } : { name: 'Ada' },
+});
+const uploadDir = fs.mkdtempSync(path.join(os.tmpdir(), 'claribi-pairings-'));
+const BRIDGE_ARGS = ['--log-level', 'warn', '--upload-dir', uploadDir];
 const SAMPLE_ANSWER = { role: 'assistant', content: { type: 'text', text: 'bright' }, model: 'pairings' };
 
 async function connectLegacy(url) {
-  const transport = new TappedStdioTransport({ command: bridge, args: ['--log-level', 'warn', url], stderr: 'inherit' });
+  const transport = new TappedStdioTransport({ command: bridge, args: [...BRIDGE_ARGS, url], stderr: 'inherit' });
   const client = new LegacyClient({ name: 'pairings-legacy-client', version: '1.0.0' },
     { capabilities: { elicitation: { form: {} }, sampling: {} } });
-  client.setRequestHandler(ElicitRequestSchema, async () => ELICIT_ANSWER);
+  client.setRequestHandler(ElicitRequestSchema, async (req) => elicitAnswer(req.params));
   client.setRequestHandler(CreateMessageRequestSchema, async () => SAMPLE_ANSWER);
   await client.connect(transport);
   const counts = { toolsChanged: 0, updated: [] };
@@ -218,10 +247,10 @@ async function connectLegacy(url) {
 }
 
 async function connectModern(url) {
-  const transport = new ModernStdio({ command: bridge, args: ['--log-level', 'warn', url], stderr: 'inherit' });
+  const transport = new ModernStdio({ command: bridge, args: [...BRIDGE_ARGS, url], stderr: 'inherit' });
   const client = new ModernClient({ name: 'pairings-modern-client', version: '1.0.0' },
     { capabilities: { elicitation: { form: {} }, sampling: {} }, versionNegotiation: { mode: 'auto' } });
-  client.setRequestHandler('elicitation/create', async () => ELICIT_ANSWER);
+  client.setRequestHandler('elicitation/create', async (req) => elicitAnswer(req.params));
   client.setRequestHandler('sampling/createMessage', async () => SAMPLE_ANSWER);
   const counts = { toolsChanged: 0, updated: [] };
   client.setNotificationHandler('notifications/tools/list_changed', () => { counts.toolsChanged++; });
@@ -293,6 +322,14 @@ if (c) {
     check(r.content[0].text === 'counted 4', `count answered ${JSON.stringify(r)}`);
     check(JSON.stringify(got) === '[1,2,3,4]', `progress seen ${JSON.stringify(got)}`);
   });
+  await scenario('a file sent by path survives a question round', async () => {
+    const file = path.join(uploadDir, 'data.csv');
+    const data = randomBytes(300000);
+    fs.writeFileSync(file, data);
+    const r = await c.call('upload_data_source', { name: 'pairing', format: 'csv', data_path: file });
+    const want = `${createHash('sha256').update(data).digest('hex')} ${data.length}`;
+    check(r.content?.[0]?.text === want, `upload answered ${JSON.stringify(r).slice(0, 300)}`);
+  });
   await scenario('cancellation of a long call reaches the server', async () => {
     const abort = new AbortController();
     const call = c.call('long', {}, { signal: abort.signal }).then(() => 'answered', (e) => `rejected: ${e.message}`);
@@ -328,6 +365,7 @@ await scenario('no bridge left running', async () => {
   while (bridgesRunning() > before && Date.now() - t0 < 3000) await sleep(50);
   check(bridgesRunning() === before, `${bridgesRunning() - before} bridge process(es) still running`);
 });
+fs.rmSync(uploadDir, { recursive: true, force: true });
 server.closeAllConnections?.();
 server.close();
 console.log(`pairing: ${clientEra} client × ${serverEra} server`);
