@@ -343,8 +343,15 @@ bool Bridge::translate(jsonrpc::Message& m) {
       return false;
     }
     if (m.method == "server/discover") {
-      answer_discover(m.id);
-      return false;
+      // Answered from the cache while its ttlMs lasts; a 2026-07-28 client asks the remote
+      // itself after that (a 2025 client never sends one).
+      const bool fresh = m_discover_unused || std::chrono::steady_clock::now() < m_discover_expires;
+      if (fresh || m_client_era != ClientEra::modern) {
+        m_discover_unused = false;
+        answer_discover(m.id);
+        return false;
+      }
+      return true;
     }
     if (m_client_era == ClientEra::modern) return true;  // its own envelope; pass through
     if (m.method == "initialize") {
@@ -544,6 +551,14 @@ void Bridge::on_discovered(Result<transport::Discovery>&& d) {
     m_upstream = Upstream::modern;
     const auto* result = json::member(d->answer.doc, "result");
     m_discover_result = result ? json::to_string(*result) : "{}";
+    const auto* ttl = result ? json::member(*result, "ttlMs") : nullptr;
+    const auto ttl_ms = ttl && ttl->IsUint64() ? ttl->GetUint64() : 0;
+    m_discover_expires =
+        std::chrono::steady_clock::now() +
+        std::chrono::milliseconds(std::min<std::uint64_t>(ttl_ms, 24ull * 3600 * 1000));
+    m_discover_unused = std::any_of(held.begin(), held.end(), [](const jsonrpc::Message& h) {
+      return h.method == "server/discover";
+    });
     m_tools.set_header_params(true);
   } else {
     m_upstream = Upstream::legacy;

@@ -3,6 +3,7 @@
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -190,7 +191,11 @@ class Bridge {
   bool m_client_has_roots = false;
   Upstream m_upstream = Upstream::unknown;
   ClientEra m_client_era = ClientEra::unknown;
-  std::string m_discover_result;             ///< the remote's server/discover result (compact JSON)
+  std::string m_discover_result;  ///< the remote's server/discover result (compact JSON)
+  /// When the discover result stops being fresh (its ttlMs); the first answer from it is
+  /// always given, since it was fetched for that very request.
+  std::chrono::steady_clock::time_point m_discover_expires;
+  bool m_discover_unused = false;
   std::string m_initialize_result;           ///< a 2025 remote's initialize result (modern client)
   std::vector<jsonrpc::Message> m_era_held;  ///< client messages waiting for the era
   std::vector<std::string> m_discover_waiting;  ///< client server/discover ids

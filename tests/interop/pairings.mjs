@@ -33,7 +33,7 @@ if (!bridge || !['legacy', 'modern'].includes(clientEra) || !['legacy', 'modern'
   process.exit(2);
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const seen = { longStarted: 0, longAborted: 0, extraTools: [] };
+const seen = { longStarted: 0, longAborted: 0, extraTools: [], discovers: 0 };
 const text = (t) => ({ content: [{ type: 'text', text: t }] });
 const NAME_SCHEMA = { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] };
 const CAPABILITIES = { tools: { listChanged: true }, resources: { subscribe: true, listChanged: true } };
@@ -129,6 +129,7 @@ function startModernServer() {
     res.on('close', () => { if (!res.writableFinished) abort.abort(); });
     const chunks = [];
     for await (const c of req) chunks.push(c);
+    if (req.headers['mcp-method'] === 'server/discover') seen.discovers++;
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
     const request = new Request(`http://127.0.0.1${req.url}`, {
@@ -223,7 +224,7 @@ const elicitAnswer = (params) => ({
   action: 'accept', content: params?.message === 'Upload?' ? { ok: true } : { name: 'Ada' },
 });
 const uploadDir = fs.mkdtempSync(path.join(os.tmpdir(), 'claribi-pairings-'));
-const BRIDGE_ARGS = ['--log-level', 'warn', '--upload-dir', uploadDir];
+const BRIDGE_ARGS = ['--log-level', process.env.PAIRINGS_LOG || 'warn', '--upload-dir', uploadDir];
 const SAMPLE_ANSWER = { role: 'assistant', content: { type: 'text', text: 'bright' }, model: 'pairings' };
 
 async function connectLegacy(url) {
@@ -260,7 +261,7 @@ async function connectModern(url) {
     `the modern client negotiated 2026-07-28 through the bridge (got ${client._negotiatedProtocolVersion})`);
   let subscription;
   return {
-    transport, counts,
+    transport, counts, sdk: client,
     listTools: () => client.listTools(),
     call: (name, args, opts) => client.callTool({ name, arguments: args }, opts),
     // The 2026-07-28 way: a new listen stream with the new filter replaces the old one.
@@ -355,6 +356,14 @@ if (c) {
     const names = (await c.listTools()).tools.map((t) => t.name);
     check(names.includes('late_tool'), `the new tool is listed: ${names}`);
   });
+  if (clientEra === 'modern' && serverEra === 'modern') {
+    await scenario('server/discover is asked again once its ttlMs (0 here) ran out', async () => {
+      const before = seen.discovers;
+      const r = await c.sdk.request({ method: 'server/discover', params: {} });
+      check(r.supportedVersions?.includes('2026-07-28'), `discover answered ${JSON.stringify(r)}`);
+      check(seen.discovers === before + 1, `the remote saw ${seen.discovers - before} discover(s)`);
+    });
+  }
   await scenario('stdout carried only JSON-RPC', async () => {
     check(!c.transport.badLines?.length, `non-JSON-RPC lines: ${c.transport.badLines}`);
   });
