@@ -777,11 +777,18 @@ void Bridge::suspend_call(jsonrpc::Message&& r, const std::string& related) {
   }
   auto alias = m_alias.find(related);
   const std::string client_id = alias != m_alias.end() ? alias->second : related;
-  if (state.empty() && (related.empty() || m_pending.count(client_id) == 0)) {
-    refuse(jsonrpc::code::method_not_found,
-           "the client speaks MCP " + std::string(modern::k_version) +
-               ", which takes questions only as part of a call; this one came outside any");
-    return;
+  if (state.empty()) {
+    auto p = m_pending.find(client_id);
+    const bool multi_round = p != m_pending.end() && (p->second.method == "tools/call" ||
+                                                      p->second.method == "prompts/get" ||
+                                                      p->second.method == "resources/read");
+    if (related.empty() || !multi_round) {
+      refuse(jsonrpc::code::method_not_found,
+             "the client speaks MCP " + std::string(modern::k_version) +
+                 ", which takes questions only during tools/call, prompts/get or resources/read; "
+                 "this one came outside any");
+      return;
+    }
   }
   const auto* params = json::member(r.doc, "params");
   json::Document caps;
@@ -1280,6 +1287,12 @@ void Bridge::on_remote_failure(const std::string& id, transport::RequestFailure&
     auto done = std::move(own->second);
     m_own.erase(own);
     done(fail(f.message));
+    return;
+  }
+  if (auto held = m_suspended_call.find(id); held != m_suspended_call.end()) {
+    // The held call failed while its client was answering: the retry gets the failure.
+    m_suspended[held->second].final_answer =
+        jsonrpc::error_response(id, f.code, f.message, f.data_json);
     return;
   }
   if (m_upstream_listen && m_upstream_listen->on_failure(id, f.message)) return;
