@@ -3,13 +3,12 @@
 #include "daemon/bridge.hpp"
 #include "daemon/line_framer.hpp"
 #include "util/log.hpp"
+#include "util/platform.hpp"
 
 #include <asio/executor_work_guard.hpp>
 #include <asio/post.hpp>
 #include <asio/signal_set.hpp>
 
-#include <unistd.h>
-#include <cerrno>
 #include <csignal>
 #include <memory>
 #include <mutex>
@@ -55,8 +54,7 @@ void start_stdin_reader(std::shared_ptr<Inbox> inbox, std::size_t max_message) {
                       max_message);
     std::vector<char> buf(64 * 1024);
     for (;;) {
-      ssize_t n = ::read(0, buf.data(), buf.size());
-      if (n < 0 && errno == EINTR) continue;
+      long n = platform::read_stdin(buf.data(), buf.size());
       if (n <= 0) break;
       framer.feed(std::string_view(buf.data(), static_cast<std::size_t>(n)));
     }
@@ -68,7 +66,7 @@ void start_stdin_reader(std::shared_ptr<Inbox> inbox, std::size_t max_message) {
 }  // namespace
 
 int run_bridge(const Invocation& invocation, StdoutWriter& out) {
-  std::signal(SIGPIPE, SIG_IGN);
+  platform::prepare_stdio();
   asio::io_context io;
   auto work = asio::make_work_guard(io);
   Bridge bridge(io, out, invocation.bridge, [&] {

@@ -1,8 +1,7 @@
 #include "daemon/uploads.hpp"
 
 #include "util/base64.hpp"
-
-#include <sys/stat.h>
+#include "util/platform.hpp"
 
 #include <array>
 #include <cerrno>
@@ -13,11 +12,7 @@
 namespace claribi::daemon {
 namespace {
 
-std::string real_path(const std::string& p) {
-  char buf[PATH_MAX];
-  if (::realpath(p.c_str(), buf) == nullptr) return {};
-  return buf;
-}
+using platform::real_path;
 
 /// `path` equals `dir` or lies below it.
 bool is_within(const std::string& path, const std::string& dir) {
@@ -102,14 +97,14 @@ Result<CheckedFile> check_upload(const UploadOptions& options, const std::string
   if (real.empty()) {
     return fail("cannot read " + requested + ": " + std::strerror(errno));
   }
-  struct stat st {};
-  if (::stat(real.c_str(), &st) != 0)
-    return fail("cannot read " + requested + ": " + std::strerror(errno));
-  if (S_ISDIR(st.st_mode)) return fail(requested + " is a directory; give a file");
-  if (S_ISFIFO(st.st_mode)) return fail(requested + " is a FIFO (named pipe), not a regular file");
-  if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
-    return fail(requested + " is a device, not a regular file");
-  if (!S_ISREG(st.st_mode)) return fail(requested + " is not a regular file");
+  auto st = platform::file_info(real);
+  if (!st) return fail("cannot read " + requested + ": " + st.error().message);
+  using Kind = platform::FileInfo::Kind;
+  if (st->kind == Kind::directory) return fail(requested + " is a directory; give a file");
+  if (st->kind == Kind::fifo)
+    return fail(requested + " is a FIFO (named pipe), not a regular file");
+  if (st->kind == Kind::device) return fail(requested + " is a device, not a regular file");
+  if (st->kind != Kind::regular) return fail(requested + " is not a regular file");
 
   for (const auto& [place, what] : forbidden_places()) {
     if (is_within(real, place)) {
@@ -144,15 +139,14 @@ Result<CheckedFile> check_upload(const UploadOptions& options, const std::string
                   "hidden files");
     }
   }
-  auto size = static_cast<std::uint64_t>(st.st_size);
+  auto size = st->size;
   auto encoded = base64::encoded_size(size);
   if (encoded > options.max_encoded) {
     return fail(requested + " is " + human(size) + ", " + human(encoded) +
                 " as base64: over the upload cap of " + human(options.max_encoded) +
                 " encoded (--max-upload-mb)");
   }
-  return CheckedFile{real, size, static_cast<std::uint64_t>(st.st_dev),
-                     static_cast<std::uint64_t>(st.st_ino)};
+  return CheckedFile{real, size, st->device, st->inode};
 }
 
 }  // namespace claribi::daemon

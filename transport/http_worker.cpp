@@ -2,12 +2,10 @@
 
 #include "util/base64.hpp"
 #include "util/log.hpp"
+#include "util/platform.hpp"
 #include "util/text.hpp"
 
 #include <curl/curl.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <asio/post.hpp>
 
 #include <algorithm>
@@ -32,7 +30,7 @@ struct UploadState {
   enum class Part { prefix, file, suffix, done };
   Part part = Part::prefix;
   std::size_t offset = 0;  ///< within prefix or suffix
-  int fd = -1;
+  platform::InputFile file;
   std::uint64_t file_read = 0;
   std::uint64_t last_progress = 0;
   base64::StreamEncoder encoder;
@@ -42,10 +40,7 @@ struct UploadState {
   std::string error;
 
   ~UploadState() { close_file(); }
-  void close_file() {
-    if (fd >= 0) ::close(fd);
-    fd = -1;
-  }
+  void close_file() { file.close(); }
   void reset() {  // back to the first byte (libcurl rewinds); the piece buffer is kept
     close_file();
     part = Part::prefix;
@@ -259,12 +254,10 @@ std::size_t HttpWorker::on_read(char* buffer, std::size_t size, std::size_t n, v
         u.offset = 0;
       }
     } else if (u.part == UploadState::Part::file) {
-      if (u.fd < 0) {
-        u.fd = ::open(body.path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-        struct stat st {};
-        if (u.fd < 0 || ::fstat(u.fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-            static_cast<std::uint64_t>(st.st_dev) != body.device ||
-            static_cast<std::uint64_t>(st.st_ino) != body.inode) {
+      if (!u.file.is_open()) {
+        auto info = u.file.open(body.path) ? u.file.info() : fail("not opened");
+        if (!info || info->kind != platform::FileInfo::Kind::regular ||
+            info->device != body.device || info->inode != body.inode) {
           u.error = "the file " + body.path + " was replaced or removed before it could be sent";
           return CURL_READFUNC_ABORT;
         }
@@ -272,10 +265,9 @@ std::size_t HttpWorker::on_read(char* buffer, std::size_t size, std::size_t n, v
       constexpr std::size_t k_piece = 144 * 1024;  // a multiple of 3: 192 KiB of base64
       if (!u.piece) u.piece = std::make_unique<char[]>(k_piece);
       char* chunk = u.piece.get();
-      ssize_t got = ::read(u.fd, chunk, k_piece);
-      if (got < 0 && errno == EINTR) continue;
+      long got = u.file.read(chunk, k_piece);
       if (got < 0) {
-        u.error = "reading " + body.path + " failed: " + std::strerror(errno);
+        u.error = "reading " + body.path + " failed: " + u.file.last_error();
         return CURL_READFUNC_ABORT;
       }
       u.pending.clear();

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "util/result.hpp"
+
+/// The few operating-system calls that differ between POSIX and Windows, so the rest of the
+/// code has one spelling.
+namespace claribi::platform {
+
+/// Reads from standard input: the byte count, 0 at its end, -1 on an error.
+long read_stdin(char* buffer, std::size_t size);
+
+/// Standard input and output carry bytes untranslated (Windows would write "\r\n"), and a
+/// reader that went away is an error to handle, not a signal that ends the process.
+void prepare_stdio();
+
+/// What a path names, after following links.
+struct FileInfo {
+  enum class Kind { regular, directory, fifo, device, other } kind = Kind::other;
+  std::uint64_t size = 0;
+  std::uint64_t device = 0;  ///< st_dev, or the volume serial number
+  std::uint64_t inode = 0;   ///< st_ino, or the file index
+};
+Result<FileInfo> file_info(const std::string& path);
+
+/// The absolute path with every link resolved, '/' as separator; empty when it does not
+/// exist (errno tells why).
+std::string real_path(const std::string& path);
+
+/// A file opened for reading without following a link in its last component (POSIX
+/// O_NOFOLLOW; on Windows the reparse point itself), non-blocking so a FIFO swapped in cannot
+/// hang the reader.
+class InputFile {
+ public:
+  InputFile() = default;
+  InputFile(const InputFile&) = delete;
+  InputFile& operator=(const InputFile&) = delete;
+  ~InputFile() { close(); }
+  /// Opens `path`; false on failure.
+  bool open(const std::string& path);
+  /// The identity and kind of the open file.
+  Result<FileInfo> info() const;
+  /// Bytes read, 0 at the end, -1 on an error (errno or the Windows error code in `error`).
+  long read(char* buffer, std::size_t size);
+  bool is_open() const;
+  void close();
+  std::string last_error() const;
+
+ private:
+#ifdef _WIN32
+  void* m_handle = nullptr;
+#else
+  int m_fd = -1;
+#endif
+  int m_error = 0;
+};
+
+}  // namespace claribi::platform
