@@ -7,12 +7,11 @@
 #include "oauth/oauth.hpp"
 #include "util/json.hpp"
 #include "util/log.hpp"
+#include "util/platform.hpp"
 #include "util/text.hpp"
 #include "util/url.hpp"
 
 #include <curl/curl.h>
-#include <termios.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -52,22 +51,17 @@ std::string what_secret(SecretKind kind) {
 Result<std::string> read_secret(const std::string& server, SecretKind kind) {
   std::string secret;
   const bool multiline = kind == SecretKind::client_key;
-  if (::isatty(0) != 0 && !multiline) {
+  if (platform::stdin_is_terminal() && !multiline) {
     std::cerr << what_secret(kind) << " for " << server << " (input hidden): " << std::flush;
-    termios saved{};
-    bool restore = ::tcgetattr(0, &saved) == 0;
-    if (restore) {
-      termios quiet = saved;
-      quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-      ::tcsetattr(0, TCSAFLUSH, &quiet);
+    {
+      platform::HiddenInput hidden;
+      std::getline(std::cin, secret);
     }
-    std::getline(std::cin, secret);
-    if (restore) ::tcsetattr(0, TCSAFLUSH, &saved);
     std::cerr << "\n";
   } else {
     char buf[4096];
     for (;;) {
-      ssize_t n = ::read(0, buf, sizeof buf);
+      long n = platform::read_stdin(buf, sizeof buf);
       if (n <= 0) break;
       secret.append(buf, static_cast<std::size_t>(n));
       if (secret.size() > (1u << 20)) return fail("the key on stdin is longer than 1 MiB");
@@ -109,8 +103,7 @@ std::string describe_tokens(const std::string& value) {
   if (const auto* exp = json::member(doc, "expires_at"); exp && exp->IsNumber()) {
     auto t = static_cast<std::time_t>(exp->GetDouble());
     char when[32];
-    std::tm tm{};
-    ::gmtime_r(&t, &tm);
+    std::tm tm = platform::utc_time(t);
     std::strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
     out += std::string(t < std::time(nullptr) ? ", expired " : ", expires ") + when;
   }

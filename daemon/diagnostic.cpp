@@ -3,6 +3,7 @@
 #include "transport/http_worker.hpp"
 #include "transport/remote.hpp"
 #include "util/log.hpp"
+#include "util/platform.hpp"
 
 #include <asio/steady_timer.hpp>
 
@@ -109,7 +110,7 @@ std::string first_line(std::string_view s, std::size_t max) {
 }  // namespace
 
 int run_diagnostic(const Invocation& inv, StdoutWriter& out) {
-  std::signal(SIGPIPE, SIG_IGN);
+  platform::prepare_stdio();
   asio::io_context io;
   OneShotClient client(io, inv);
   auto tools = std::make_shared<json::Document>();

@@ -4,30 +4,17 @@
 
 #include "util/headers.hpp"
 #include "util/log.hpp"
-
-#include <sys/stat.h>
+#include "util/platform.hpp"
 
 #include <climits>
 #include <cstdint>
 #include <cstdlib>
 
-#if defined(__APPLE__)
-#include <mach-o/dyld.h>
-#endif
-
 namespace claribi::daemon {
 namespace {
 
 std::string own_binary() {
-  char buf[PATH_MAX];
-#if defined(__APPLE__)
-  char raw[PATH_MAX];
-  std::uint32_t size = sizeof raw;
-  if (_NSGetExecutablePath(raw, &size) == 0 && ::realpath(raw, buf) != nullptr) return buf;
-#else
-  if (::realpath("/proc/self/exe", buf) != nullptr) return buf;
-#endif
-  return {};
+  return platform::own_executable();
 }
 
 }  // namespace
@@ -38,8 +25,8 @@ int run_install_command(const Invocation& inv, StdoutWriter& out) {
   auto path = client_config_path(
       app, this_os(), env,
       [](const std::string& dir) {
-        struct stat st {};
-        return ::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+        auto info = platform::file_info(dir);
+        return info && info->kind == platform::FileInfo::Kind::directory;
       },
       inv.project);
   if (!path) {
@@ -71,8 +58,7 @@ int run_install_command(const Invocation& inv, StdoutWriter& out) {
     log::write(log::Level::error, "cannot find the path of this claribi-bridge binary");
     return 1;
   }
-  struct stat before {};
-  bool existed = ::stat(path->c_str(), &before) == 0;
+  bool existed = platform::file_info(*path).has_value();
   auto text = install_entry(*path, inv.entry_name, binary, inv.entry_args, inv.dry_run);
   if (!text) {
     log::write(log::Level::error, text.error().message);

@@ -1,8 +1,12 @@
 #include "daemon/stdout_writer.hpp"
 
+#ifdef _WIN32
+#include <windows.h>
+#else
 #include <poll.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#endif
 #include <algorithm>
 #include <cerrno>
 #include <climits>
@@ -49,6 +53,26 @@ void StdoutWriter::run() {
       if (m_queue.empty()) return;
       batch.swap(m_queue);
     }
+#ifdef _WIN32
+    // One WriteFile per batch (Windows has no writev); a failed write means the client left.
+    std::string out;
+    for (auto& line : batch) {
+      out += line;
+      out += '\n';
+    }
+    HANDLE h = m_fd == 1 ? GetStdHandle(STD_OUTPUT_HANDLE) : GetStdHandle(STD_ERROR_HANDLE);
+    std::size_t done = 0;
+    while (done < out.size()) {
+      DWORD wrote = 0;
+      auto chunk = static_cast<DWORD>(std::min<std::size_t>(out.size() - done, 1u << 20));
+      if (!WriteFile(h, out.data() + done, chunk, &wrote, nullptr)) {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_broken = true;
+        break;
+      }
+      done += wrote;
+    }
+#else
     // Each line goes out as two pieces, its text and a shared "\n", gathered into as few
     // writev calls as possible; appending the newline could copy a large line.
     static char newline = '\n';
@@ -84,6 +108,7 @@ void StdoutWriter::run() {
         pieces[next].iov_len -= written;
       }
     }
+#endif
   }
 }
 

@@ -4,8 +4,10 @@
 #include "util/text.hpp"
 
 #ifdef _WIN32
+// clang-format off
+#include <windows.h>  // before shellapi.h, which needs its types
 #include <shellapi.h>
-#include <windows.h>
+// clang-format on
 #else
 #include <boost/process/args.hpp>
 #include <boost/process/child.hpp>

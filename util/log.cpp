@@ -1,4 +1,5 @@
 #include "util/log.hpp"
+#include "util/platform.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -122,8 +123,7 @@ void write(Level level, std::string_view message) {
   auto t = std::chrono::system_clock::to_time_t(now);
   auto ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
+  std::tm tm = platform::utc_time(t);
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%H:%M:%S", &tm);
   std::lock_guard<std::mutex> lock(g_mutex);

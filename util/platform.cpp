@@ -12,7 +12,11 @@
 #else
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
+#if defined(__APPLE__)
+#include <mach-o/dyld.h>
+#endif
 
 #include <climits>
 #include <csignal>
@@ -82,6 +86,42 @@ long read_stdin(char* buffer, std::size_t size) {
 void prepare_stdio() {
   _setmode(_fileno(stdin), _O_BINARY);
   _setmode(_fileno(stdout), _O_BINARY);
+}
+
+std::tm utc_time(std::time_t t) {
+  std::tm tm{};
+  gmtime_s(&tm, &t);
+  return tm;
+}
+
+bool stdin_is_terminal() {
+  DWORD mode = 0;
+  return GetConsoleMode(GetStdHandle(STD_INPUT_HANDLE), &mode) != 0;
+}
+
+HiddenInput::HiddenInput() {
+  HANDLE in = GetStdHandle(STD_INPUT_HANDLE);
+  DWORD mode = 0;
+  if (GetConsoleMode(in, &mode)) {
+    m_saved = mode;
+    m_restore = SetConsoleMode(in, mode & ~static_cast<DWORD>(ENABLE_ECHO_INPUT)) != 0;
+  }
+}
+
+HiddenInput::~HiddenInput() {
+  if (m_restore) SetConsoleMode(GetStdHandle(STD_INPUT_HANDLE), static_cast<DWORD>(m_saved));
+}
+
+std::string own_executable() {
+  std::wstring buf(32768, L'\0');
+  DWORD n = GetModuleFileNameW(nullptr, buf.data(), static_cast<DWORD>(buf.size()));
+  if (n == 0 || n >= buf.size()) return {};
+  int len = WideCharToMultiByte(CP_UTF8, 0, buf.data(), static_cast<int>(n), nullptr, 0, nullptr,
+                                nullptr);
+  std::string out(static_cast<std::size_t>(len), '\0');
+  WideCharToMultiByte(CP_UTF8, 0, buf.data(), static_cast<int>(n), out.data(), len, nullptr,
+                      nullptr);
+  return out;
 }
 
 Result<FileInfo> file_info(const std::string& path) {
@@ -176,6 +216,43 @@ long read_stdin(char* buffer, std::size_t size) {
 
 void prepare_stdio() {
   std::signal(SIGPIPE, SIG_IGN);
+}
+
+std::tm utc_time(std::time_t t) {
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  return tm;
+}
+
+bool stdin_is_terminal() {
+  return ::isatty(0) != 0;
+}
+
+struct HiddenInput::Saved {
+  termios mode{};
+};
+
+HiddenInput::HiddenInput() : m_termios(new Saved) {
+  if (::tcgetattr(0, &m_termios->mode) != 0) return;
+  termios quiet = m_termios->mode;
+  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+  m_restore = ::tcsetattr(0, TCSAFLUSH, &quiet) == 0;
+}
+
+HiddenInput::~HiddenInput() {
+  if (m_restore) ::tcsetattr(0, TCSAFLUSH, &m_termios->mode);
+  delete m_termios;
+}
+
+std::string own_executable() {
+#if defined(__APPLE__)
+  char raw[PATH_MAX];
+  std::uint32_t size = sizeof raw;
+  if (_NSGetExecutablePath(raw, &size) != 0) return {};
+  return real_path(raw);
+#else
+  return real_path("/proc/self/exe");
+#endif
 }
 
 Result<FileInfo> file_info(const std::string& path) {

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <ctime>
 #include <string>
 
 #include "util/result.hpp"
@@ -16,6 +17,32 @@ long read_stdin(char* buffer, std::size_t size);
 /// Standard input and output carry bytes untranslated (Windows would write "\r\n"), and a
 /// reader that went away is an error to handle, not a signal that ends the process.
 void prepare_stdio();
+
+/// Broken-down UTC time (gmtime_r, gmtime_s).
+std::tm utc_time(std::time_t t);
+
+/// Whether standard input is a terminal (a console on Windows).
+bool stdin_is_terminal();
+
+/// While it lives, what is typed at the terminal is not echoed (a secret being entered).
+class HiddenInput {
+ public:
+  HiddenInput();
+  ~HiddenInput();
+  HiddenInput(const HiddenInput&) = delete;
+  HiddenInput& operator=(const HiddenInput&) = delete;
+
+ private:
+  bool m_restore = false;
+  unsigned long m_saved = 0;  ///< the console mode (Windows)
+#ifndef _WIN32
+  struct Saved;
+  Saved* m_termios = nullptr;
+#endif
+};
+
+/// The running executable's absolute path, links resolved; empty when unknown.
+std::string own_executable();
 
 /// What a path names, after following links.
 struct FileInfo {
