@@ -2,6 +2,7 @@
 
 #include "util/headers.hpp"
 #include "util/json.hpp"
+#include "util/platform.hpp"
 #include "util/text.hpp"
 
 #include <sys/stat.h>
@@ -83,9 +84,9 @@ Result<void> write_atomically(const std::string& path, const std::string& text,
     }
   }
   ::chmod(temp.c_str(), mode);
-  if (std::rename(temp.c_str(), path.c_str()) != 0) {
+  if (auto replaced = platform::replace_file(temp, path); !replaced) {
     ::unlink(temp.c_str());
-    return fail("cannot replace " + path + ": " + std::strerror(errno));
+    return fail("cannot replace " + path + ": " + replaced.error().message);
   }
   return {};
 }

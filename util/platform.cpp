@@ -1,6 +1,7 @@
 #include "util/platform.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #ifdef _WIN32
@@ -92,6 +93,14 @@ std::tm utc_time(std::time_t t) {
   std::tm tm{};
   gmtime_s(&tm, &t);
   return tm;
+}
+
+Result<void> replace_file(const std::string& from, const std::string& to) {
+  if (!MoveFileExW(wide(from).c_str(), wide(to).c_str(),
+                   MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
+    return fail(system_message(GetLastError()));
+  }
+  return {};
 }
 
 bool stdin_is_terminal() {
@@ -222,6 +231,11 @@ std::tm utc_time(std::time_t t) {
   std::tm tm{};
   ::gmtime_r(&t, &tm);
   return tm;
+}
+
+Result<void> replace_file(const std::string& from, const std::string& to) {
+  if (std::rename(from.c_str(), to.c_str()) != 0) return fail(std::strerror(errno));
+  return {};
 }
 
 bool stdin_is_terminal() {

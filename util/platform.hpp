@@ -41,6 +41,10 @@ class HiddenInput {
 #endif
 };
 
+/// Puts `from` in place of `to` in one step (rename(2); MoveFileExW replacing on Windows,
+/// where rename refuses an existing target). Returns the reason on failure.
+Result<void> replace_file(const std::string& from, const std::string& to);
+
 /// The running executable's absolute path, links resolved; empty when unknown.
 std::string own_executable();
 

@@ -24,15 +24,21 @@ TEST_CASE("CLARIBI_API_KEY: empty and unexpanded placeholders are unset, encrypt
 
 namespace {
 
-struct Env {
-  explicit Env(const char* value) {
-    if (value) {
-      ::setenv("CLARIBI_API_KEY", value, 1);
-    } else {
-      ::unsetenv("CLARIBI_API_KEY");
-    }
+void set_key_env(const char* value) {
+#ifdef _WIN32
+  _putenv_s("CLARIBI_API_KEY", value ? value : "");  // "" removes it
+#else
+  if (value) {
+    ::setenv("CLARIBI_API_KEY", value, 1);
+  } else {
+    ::unsetenv("CLARIBI_API_KEY");
   }
-  ~Env() { ::unsetenv("CLARIBI_API_KEY"); }
+#endif
+}
+
+struct Env {
+  explicit Env(const char* value) { set_key_env(value); }
+  ~Env() { set_key_env(nullptr); }
 };
 
 Result<Invocation> parse(std::vector<std::string> args) {

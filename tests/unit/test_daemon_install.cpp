@@ -6,12 +6,15 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
+#include <random>
 #include <sstream>
 
+#ifndef _WIN32
 #include <sys/stat.h>
-#include <unistd.h>
+#endif
 
 using namespace claribi;
 using namespace claribi::daemon;
@@ -30,9 +33,12 @@ std::function<std::optional<std::string>(const char*)> env_of(
 auto none_exist = [](const std::string&) { return false; };
 
 std::string temp_dir() {
-  char tmpl[] = "/tmp/claribi-install-XXXXXX";
-  REQUIRE(::mkdtemp(tmpl) != nullptr);
-  return tmpl;
+  static int n = 0;
+  auto dir =
+      std::filesystem::temp_directory_path() /
+      ("claribi-install-" + std::to_string(std::random_device{}()) + "-" + std::to_string(++n));
+  REQUIRE(std::filesystem::create_directory(dir));
+  return dir.generic_string();
 }
 
 std::string slurp(const std::string& path) {
@@ -96,15 +102,17 @@ TEST_CASE("install adds or replaces only our entry, keeps the rest, backs up, re
     CHECK(std::string(d["mcpServers"]["clariBI"]["command"].GetString()) ==
           "/opt/cb/claribi-bridge");
     CHECK(d["mcpServers"]["clariBI"]["args"].Size() == 2);
-    CHECK(::access((path + ".bak").c_str(), F_OK) != 0);  // nothing to back up
+    CHECK_FALSE(std::filesystem::exists(path + ".bak"));  // nothing to back up
   }
   SECTION("other servers and settings stay, in their order; ours is replaced in place") {
-    ::mkdir((dir + "/sub").c_str(), 0755);
+    std::filesystem::create_directory(dir + "/sub");
     std::string before =
         R"({"globalShortcut":"Ctrl+Space","mcpServers":{"a":{"command":"npx","args":["x"],"env":{"K":"v"}},)"
         R"("clariBI":{"command":"old"},"z":{"command":"uvx"}},"theme":"dark"})";
     spit(path, before);
+#ifndef _WIN32
     ::chmod(path.c_str(), 0600);
+#endif
     auto text = install_entry(path, "clariBI", "/opt/cb/claribi-bridge", args, false);
     REQUIRE(text);
     CHECK(slurp(path + ".bak") == before);
@@ -118,9 +126,11 @@ TEST_CASE("install adds or replaces only our entry, keeps the rest, backs up, re
     CHECK(std::string(d["mcpServers"]["a"]["env"]["K"].GetString()) == "v");
     CHECK(std::string(d["mcpServers"]["clariBI"]["command"].GetString()) ==
           "/opt/cb/claribi-bridge");
+#ifndef _WIN32
     struct stat st {};
     ::stat(path.c_str(), &st);
     CHECK((st.st_mode & 0777) == 0600);  // the file keeps its mode
+#endif
 
     auto removed = uninstall_entry(path, "clariBI", false);
     REQUIRE(removed);
@@ -134,14 +144,14 @@ TEST_CASE("install adds or replaces only our entry, keeps the rest, backs up, re
     CHECK_FALSE(again->has_value());
   }
   SECTION("malformed JSON: refused with a position, file untouched") {
-    ::mkdir((dir + "/sub").c_str(), 0755);
+    std::filesystem::create_directory(dir + "/sub");
     std::string bad = "{\n  \"mcpServers\": {\n    \"a\": {\"command\": \"x\",}\n  }\n}\n";
     spit(path, bad);
     auto r = install_entry(path, "clariBI", "/bin/cb", args, false);
     REQUIRE_FALSE(r);
     CHECK(r.error().message.find("line 3") != std::string::npos);
     CHECK(slurp(path) == bad);
-    CHECK(::access((path + ".bak").c_str(), F_OK) != 0);
+    CHECK_FALSE(std::filesystem::exists(path + ".bak"));
     CHECK_FALSE(uninstall_entry(path, "clariBI", false));
     spit(path, R"({"mcpServers": []})");
     CHECK_FALSE(install_entry(path, "clariBI", "/bin/cb", args, false));
@@ -149,9 +159,9 @@ TEST_CASE("install adds or replaces only our entry, keeps the rest, backs up, re
   SECTION("dry run writes nothing") {
     auto text = install_entry(path, "clariBI", "/bin/cb", args, true);
     REQUIRE(text);
-    CHECK(::access(path.c_str(), F_OK) != 0);
+    CHECK_FALSE(std::filesystem::exists(path));
   }
-  std::system(("rm -rf " + dir).c_str());
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("no credential goes into a client configuration") {
