@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Builds claribi-bridge-<version>.mcpb: the top-level manifest.json and icon.png, the
 launcher, and the Linux binary (stripped) under server/linux-x64/, packed by the official
-`mcpb pack`. The layout has room for server/darwin/ and server/claribi-bridge.exe.
+`mcpb pack`, with server/claribi-bridge.exe when scripts/build-windows has built it. The
+layout has room for server/darwin/.
 
 Usage: pack.py BRIDGE_BINARY OUT_DIR [VERSION]   (prints the bundle's path)
 """
@@ -32,6 +33,10 @@ def main():
     subprocess.run(["strip", "--strip-debug", "-o", target, binary], check=True)
     os.chmod(os.path.join(stage, "server", "launch.sh"), 0o755)
     os.chmod(target, 0o755)
+    # The Windows binary, when scripts/build-windows has made one (platform_overrides.win32).
+    windows = os.path.join(ROOT, "build-windows", "claribi-bridge.exe")
+    if os.path.exists(windows):
+        shutil.copy(windows, os.path.join(stage, "server", "claribi-bridge.exe"))
     bundle = os.path.join(out, f"claribi-bridge-{version}.mcpb")
     if os.path.exists(bundle):
         os.remove(bundle)

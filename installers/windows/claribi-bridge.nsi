@@ -2,7 +2,7 @@
 ; Installs into %LOCALAPPDATA%\Programs\claribi-bridge without administrator rights,
 ; registers an uninstaller in Apps & features. Silent: claribi-bridge-setup.exe /S
 ; makensis -DVERSION=x.y.z -DBINARY=path\to\claribi-bridge.exe -DREADME=README.txt -DOUTFILE=...
-Unicode true
+Target amd64-unicode  ; a 64-bit installer (NSIS 3.08 stubs)
 !include "x64.nsh"
 
 Name "claribi-bridge ${VERSION}"
