@@ -1,5 +1,7 @@
 #include "daemon/era.hpp"
 
+#include "tests/unit/json_doc.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -7,16 +9,7 @@
 namespace era = claribi::daemon::era;
 namespace json = claribi::json;
 
-namespace {
-
-json::Document doc(const std::string& text) {
-  json::Document d;
-  d.Parse(text.data(), text.size());
-  REQUIRE_FALSE(d.HasParseError());
-  return d;
-}
-
-}  // namespace
+using claribi::test::doc;
 
 TEST_CASE("a 2025 client's requests get the 2026-07-28 envelope", "[era]") {
   auto init = doc(R"({"protocolVersion":"2025-06-18","capabilities":{"elicitation":{}},

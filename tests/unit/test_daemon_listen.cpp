@@ -1,5 +1,7 @@
 #include "daemon/listen.hpp"
 
+#include "tests/unit/json_doc.hpp"
+
 #include <asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
@@ -14,14 +16,9 @@ using claribi::daemon::UpstreamListen;
 namespace json = claribi::json;
 namespace jsonrpc = claribi::jsonrpc;
 
-namespace {
+using claribi::test::doc;
 
-json::Document doc(const std::string& text) {
-  json::Document d;
-  d.Parse(text.data(), text.size());
-  REQUIRE_FALSE(d.HasParseError());
-  return d;
-}
+namespace {
 
 jsonrpc::Message message(const std::string& text) {
   auto m = jsonrpc::parse(std::string(text));

@@ -1,5 +1,7 @@
 #include "transport/modern.hpp"
 
+#include "tests/unit/json_doc.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -7,16 +9,7 @@
 
 namespace modern = claribi::transport::modern;
 
-namespace {
-
-claribi::json::Document doc(const std::string& text) {
-  claribi::json::Document d;
-  d.Parse(text.data(), text.size());
-  REQUIRE_FALSE(d.HasParseError());
-  return d;
-}
-
-}  // namespace
+using claribi::test::doc;
 
 TEST_CASE("header values are plain when safe and base64 sentinels otherwise", "[modern]") {
   CHECK(modern::encode_header_value("us-west1") == "us-west1");

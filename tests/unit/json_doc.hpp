@@ -1,0 +1,19 @@
+#pragma once
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "util/json.hpp"
+
+namespace claribi::test {
+
+/// Parses JSON text a test wrote; the test fails if it does not parse.
+inline json::Document doc(const std::string& text) {
+  json::Document d;
+  d.Parse(text.data(), text.size());
+  REQUIRE_FALSE(d.HasParseError());
+  return d;
+}
+
+}  // namespace claribi::test
