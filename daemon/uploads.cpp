@@ -3,7 +3,6 @@
 #include "util/base64.hpp"
 #include "util/platform.hpp"
 
-#include <array>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -26,32 +25,24 @@ bool is_within(const std::string& path, const std::string& dir) {
 std::vector<std::pair<std::string, std::string>> forbidden_places() {
   std::vector<std::pair<std::string, std::string>> out;
   const char* home = std::getenv("HOME");
+#ifdef _WIN32
+  if (home == nullptr || *home == '\0') home = std::getenv("USERPROFILE");
+#endif
   if (home == nullptr || *home == '\0') return out;
   std::string h = real_path(home);
   if (h.empty()) h = home;
-  constexpr std::array<const char*, 22> k_secret_places = {
-      ".ssh",
-      ".gnupg",
-      ".local/share/keyrings",
-      ".password-store",
-      ".aws",
-      ".azure",
-      ".config/gcloud",
-      ".kube",
-      ".docker",
-      ".netrc",
-      ".pgpass",
-      ".git-credentials",
-      ".mozilla",
-      ".config/google-chrome",
-      ".config/chromium",
-      ".config/BraveSoftware",
-      ".config/microsoft-edge",
-      ".thunderbird",
-      "Library/Keychains",
-      "Library/Application Support/Google/Chrome",
-      "Library/Application Support/Firefox",
-      ".config/claribi-bridge"};
+  constexpr const char* k_secret_places[] = {
+      ".ssh", ".gnupg", ".local/share/keyrings", ".password-store", ".aws", ".azure",
+      ".config/gcloud", ".kube", ".docker", ".netrc", ".pgpass", ".git-credentials", ".mozilla",
+      ".config/google-chrome", ".config/chromium", ".config/BraveSoftware",
+      ".config/microsoft-edge", ".thunderbird", "Library/Keychains",
+      "Library/Application Support/Google/Chrome", "Library/Application Support/Firefox",
+      ".config/claribi-bridge",
+      // Windows: browser profiles and the credential files Windows and its tools keep.
+      "AppData/Local/Google/Chrome/User Data", "AppData/Local/Microsoft/Edge/User Data",
+      "AppData/Roaming/Mozilla", "AppData/Local/Microsoft/Credentials",
+      "AppData/Roaming/Microsoft/Credentials", "AppData/Roaming/Microsoft/Protect",
+      "AppData/Roaming/gcloud"};
   for (const char* p : k_secret_places) out.emplace_back(h + "/" + p, "a secret store");
   const char* state = std::getenv("XDG_STATE_HOME");
   std::string state_dir =
