@@ -15,6 +15,8 @@ namespace {
 constexpr int k_max_resumes = 5;
 constexpr long k_default_reconnect_ms = 500;
 constexpr long k_max_backoff_ms = 30000;
+/// How long requests wait for the remote to take notifications/initialized.
+constexpr long k_gate_limit_ms = 5000;
 constexpr std::string_view k_accept_both = "application/json, text/event-stream";
 
 std::string snippet(std::string_view body) {
@@ -72,7 +74,8 @@ Remote::Remote(asio::io_context& io, HttpWorker& http, RemoteOptions options, Re
       m_http(http),
       m_options(std::move(options)),
       m_events(std::move(events)),
-      m_get_timer(io) {
+      m_get_timer(io),
+      m_gate_timer(io) {
   for (const auto& h : m_options.headers) {
     m_static_headers.push_back(h.name + ": " + h.value);
     if (text::lower(h.name) == "authorization") {
@@ -189,6 +192,14 @@ void Remote::send(jsonrpc::Message&& message, SendExtras extras) {
     o->on_accepted = [this] { open_gate(); };
     post(std::move(o));
     m_gate_closed = true;
+    // A remote that takes the notification but never answers must not stall the session.
+    m_gate_timer.expires_after(std::chrono::milliseconds(k_gate_limit_ms));
+    m_gate_timer.async_wait([this](const std::error_code& ec) {
+      if (ec || !m_gate_closed || m_closing) return;
+      CLARIBI_LOG(warn, "the remote has not acknowledged notifications/initialized after "
+                            << k_gate_limit_ms / 1000 << " s; sending requests anyway");
+      open_gate();
+    });
     return;
   }
   post(std::move(o));
@@ -197,6 +208,7 @@ void Remote::send(jsonrpc::Message&& message, SendExtras extras) {
 void Remote::open_gate() {
   if (!m_gate_closed) return;
   m_gate_closed = false;
+  m_gate_timer.cancel();
   if (!m_reinitializing) flush_deferred();
 }
 
@@ -878,6 +890,7 @@ void Remote::legacy_post(std::shared_ptr<Outgoing> o) {
 void Remote::shutdown(long budget_ms, std::function<void()> done) {
   m_closing = true;
   m_get_timer.cancel();
+  m_gate_timer.cancel();
   for (auto& [id, o] : m_in_flight) m_http.cancel(o->transfer);
   for (auto& [id, o] : m_internal) m_http.cancel(o->transfer);
   if (m_get) m_http.cancel(m_get->transfer);

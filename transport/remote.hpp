@@ -191,6 +191,7 @@ class Remote {
   std::shared_ptr<Stream> m_get;  ///< the GET stream (streamable) or the legacy SSE stream
   bool m_get_unsupported = false;
   asio::steady_timer m_get_timer;
+  asio::steady_timer m_gate_timer;  ///< opens the gate if the remote never acknowledges
   std::string m_legacy_endpoint;
   const std::string m_no_request;
 };

@@ -173,6 +173,11 @@ class Handler(BaseHTTPRequestHandler):
             with self.state.lock:
                 self.state.initialized_sessions.add(sid)
                 self.state.log.append(("ACK", None, {}, None))
+            try:
+                self.send_empty(202)
+            except OSError:
+                pass  # the bridge may have gone meanwhile
+            return
         if "id" not in msg or method is None:
             self.send_empty(202)
             return

@@ -181,6 +181,20 @@ def test_requests_wait_for_the_initialized_notification(fx):
     b.check_stdout()
 
 
+def test_a_remote_that_never_takes_initialized_does_not_stall_requests(fx):
+    fx.state.strict_initialized = 6.0  # takes the notification, answers 6 s later
+    b = Bridge(fx.url)
+    b.initialize()
+    t0 = time.time()
+    answer = b.wait_for(b.request("tools/list"), timeout=8)
+    took = time.time() - t0
+    assert 4.5 < took < 6.0, f"the request went after {took:.1f} s"
+    assert "error" in answer or "result" in answer, answer
+    b.close(timeout=10)
+    assert b"has not acknowledged notifications/initialized" in b.stderr, b.stderr[-500:]
+    b.check_stdout()
+
+
 def test_notifications_in_flight_reach_the_remote_before_the_session_ends(fx):
     fx.state.strict_initialized = 0.1  # the initialized notification is slow to be taken
     b = Bridge(fx.url)
