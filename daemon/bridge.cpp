@@ -1,9 +1,9 @@
 #include "daemon/bridge.hpp"
 
+#include "oauth/crypto.hpp"
 #include "util/log.hpp"
 #include "util/text.hpp"
 
-#include <openssl/rand.h>
 #include <asio/post.hpp>
 
 #include <algorithm>
@@ -41,19 +41,6 @@ constexpr const char* k_input_id_prefix = "\"claribi-bridge-input-";
 constexpr int k_max_input_rounds = 10;
 /// How long a call to a 2025 server stays held for its 2026-07-28 client's answers.
 constexpr std::chrono::minutes k_suspend_limit{10};
-
-/// Unguessable text for a requestState, so a client cannot resume another's call by chance.
-std::string random_token() {
-  unsigned char bytes[12];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) return "0";
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : bytes) {
-    out += digits[b >> 4];
-    out += digits[b & 15];
-  }
-  return out;
-}
 
 namespace modern = transport::modern;
 
@@ -800,7 +787,10 @@ void Bridge::suspend_call(jsonrpc::Message&& r, const std::string& related) {
     return;
   }
   if (state.empty()) {
-    state = "claribi-bridge-state-" + std::to_string(++m_bridge_ids) + "-" + random_token();
+    // Unguessable, so a client cannot resume another's call by chance.
+    auto token = oauth::random_token(12);
+    state = "claribi-bridge-state-" + std::to_string(++m_bridge_ids) + "-" +
+            (token ? *token : std::string("0"));
     auto& call = m_suspended[state];
     call.upstream_id = related;
     call.pending = std::move(m_pending[client_id]);
