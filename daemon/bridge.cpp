@@ -58,9 +58,8 @@ std::string missing_capability(const json::Value& caps, std::string_view method,
   if (method == "elicitation/create") {
     const auto* e = json::member(caps, "elicitation");
     if (e == nullptr) return "elicitation";
-    json::Document p;
-    p.Parse(params.data(), params.size());
-    auto mode = json::string_or_empty(p.HasParseError() ? nullptr : json::member(p, "mode"));
+    auto p = json::parse_or_null(params);
+    auto mode = json::string_or_empty(json::member(p, "mode"));
     // An empty elicitation capability means form mode (2025-11-25).
     if (mode == "url" && json::member(*e, "url") == nullptr) return "elicitation.url";
     if ((mode.empty() || mode == "form") && e->IsObject() && e->MemberCount() > 0 &&
@@ -319,8 +318,7 @@ bool Bridge::translate(jsonrpc::Message& m) {
         on_client_cancel(m);  // closing the upstream stream is the whole cancellation
       } else if (m.method == "notifications/initialized" && m_client_era != ClientEra::modern) {
         // The 2025 session began: list changes now flow, as a 2025 server's would.
-        json::Document discover;
-        discover.Parse(m_discover_result.data(), m_discover_result.size());
+        auto discover = json::parse_or_null(m_discover_result);
         upstream_listen().start(json::member(discover, "capabilities"));
       } else {
         CLARIBI_LOG(debug, "not forwarded to a " << modern::k_version << " remote (it takes no "
@@ -417,8 +415,7 @@ bool Bridge::translate(jsonrpc::Message& m) {
     auto upstream = rid != nullptr ? upstream_id_of(jsonrpc::id_text(*rid)) : std::string();
     if (!upstream.empty() && upstream != jsonrpc::id_text(*rid)) {
       on_client_cancel(m);
-      m.doc["params"]["requestId"].CopyFrom(json::Document().Parse(upstream.c_str()),
-                                            m.doc.GetAllocator());
+      m.doc["params"]["requestId"].CopyFrom(json::parse_or_null(upstream), m.doc.GetAllocator());
       m.raw = json::to_string(m.doc);
     }
   }
@@ -464,10 +461,8 @@ LocalListen& Bridge::local_listen() {
                        }
                      });
         }});
-    json::Document init;
-    init.Parse(m_initialize_result.data(), m_initialize_result.size());
-    m_local_listen->set_capabilities(init.HasParseError() ? nullptr
-                                                          : json::member(init, "capabilities"));
+    auto init = json::parse_or_null(m_initialize_result);
+    m_local_listen->set_capabilities(json::member(init, "capabilities"));
   }
   return *m_local_listen;
 }
@@ -555,8 +550,7 @@ void Bridge::on_discovered(Result<transport::Discovery>&& d) {
 }
 
 void Bridge::answer_initialize(const jsonrpc::Message& m) {
-  json::Document result;
-  result.Parse(m_discover_result.data(), m_discover_result.size());
+  auto result = json::parse_or_null(m_discover_result);
   const auto* params = json::member(m.doc, "params");
   auto requested =
       json::string_or_empty(params ? json::member(*params, "protocolVersion") : nullptr);
@@ -568,8 +562,7 @@ void Bridge::answer_discover(const std::string& id) {
     m_out.write_line(result_line(id, m_discover_result));
     return;
   }
-  json::Document init;
-  init.Parse(m_initialize_result.data(), m_initialize_result.size());
+  auto init = json::parse_or_null(m_initialize_result);
   m_out.write_line(result_line(id, era::discover_result(init)));
 }
 
@@ -635,8 +628,7 @@ void Bridge::start_input_round(const std::string& client_id, const json::Value& 
                          asked.error().message);
     return;
   }
-  json::Document caps;
-  caps.Parse(m_identity.capabilities.data(), m_identity.capabilities.size());
+  auto caps = json::parse_or_null(m_identity.capabilities);
   for (const auto& r : asked->requests) {
     auto missing = missing_capability(caps, r.method, r.params);
     if (!missing.empty()) {
@@ -778,8 +770,7 @@ void Bridge::suspend_call(jsonrpc::Message&& r, const std::string& related) {
     }
   }
   const auto* params = json::member(r.doc, "params");
-  json::Document caps;
-  caps.Parse(m_identity.capabilities.data(), m_identity.capabilities.size());
+  auto caps = json::parse_or_null(m_identity.capabilities);
   auto missing = missing_capability(caps, r.method, params ? json::to_string(*params) : "");
   if (!missing.empty()) {
     refuse(jsonrpc::code::method_not_found,
@@ -1147,7 +1138,7 @@ void Bridge::on_remote_message(jsonrpc::Message&& m, const std::string& related)
       // The answer to a retry: the client knows the request by its own id.
       auto client_id = alias->second;
       m_alias.erase(alias);
-      m.doc["id"].CopyFrom(json::Document().Parse(client_id.c_str()), m.doc.GetAllocator());
+      m.doc["id"].CopyFrom(json::parse_or_null(client_id), m.doc.GetAllocator());
       m.id = client_id;
       m.raw = json::to_string(m.doc);
     }

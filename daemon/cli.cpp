@@ -266,8 +266,7 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
     inv.tool = call_args[i++];
     inv.tool_arguments = call_args[i];
     json::Document d;
-    d.Parse(inv.tool_arguments.c_str());
-    if (d.HasParseError() || !d.IsObject()) {
+    if (!json::parse(d, inv.tool_arguments) || !d.IsObject()) {
       exit_code = 2;
       return fail("the tool arguments must be a JSON object, e.g. '{\"name\":\"x\"}'");
     }

@@ -93,9 +93,8 @@ bool is_claribi(const std::string& server) {
 }
 
 std::string describe_tokens(const std::string& value) {
-  json::Document doc;
-  doc.Parse(value.c_str());
-  if (doc.HasParseError() || !doc.IsObject()) return "unreadable token set";
+  auto doc = json::parse_or_null(value);
+  if (!doc.IsObject()) return "unreadable token set";
   std::string out;
   if (const auto* at = json::member(doc, "access_token"); at && at->IsString()) {
     out = "access token " + masked(at->GetString());
@@ -114,9 +113,8 @@ std::string describe_tokens(const std::string& value) {
 }
 
 std::string describe_client(const std::string& value) {
-  json::Document doc;
-  doc.Parse(value.c_str());
-  const auto* regs = doc.HasParseError() ? nullptr : json::member(doc, "registrations");
+  auto doc = json::parse_or_null(value);
+  const auto* regs = json::member(doc, "registrations");
   if (regs == nullptr || !regs->IsObject() || regs->MemberCount() == 0) {
     return "no client registration";
   }

@@ -24,8 +24,7 @@ json::Value parsed(const std::string& text, Alloc& a) {
   json::Value v;
   if (text.empty()) return v;
   json::Document d;
-  d.Parse(text.data(), text.size());
-  if (!d.HasParseError()) v.CopyFrom(d, a);
+  if (json::parse(d, text)) v.CopyFrom(d, a);
   return v;
 }
 
@@ -252,8 +251,7 @@ Result<InputRequired> parse_input_required(const json::Value& result) {
 std::string retry_request(const std::string& original, const std::string& new_id,
                           const std::map<std::string, std::string>& responses,
                           const InputRequired& asked) {
-  json::Document doc;
-  doc.Parse(original.data(), original.size());
+  auto doc = json::parse_or_null(original);
   auto& a = doc.GetAllocator();
   set_member(doc, "id", parsed(new_id, a), a);
   auto& params = params_object(doc);

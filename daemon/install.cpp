@@ -45,10 +45,9 @@ std::string where(const std::string& text, std::size_t offset) {
 }
 
 Result<void> parse_config(const std::string& path, const std::string& text, json::Document& doc) {
-  doc.Parse(text.data(), text.size());
-  if (doc.HasParseError()) {
-    return fail(path + " is not valid JSON (" + rapidjson::GetParseError_En(doc.GetParseError()) +
-                " at " + where(text, doc.GetErrorOffset()) +
+  if (auto parsed = json::parse(doc, text); !parsed) {
+    return fail(path + " is not valid JSON (" + parsed.error().message + " at " +
+                where(text, parsed.error().offset) +
                 "). Nothing was changed; fix the file or move it away, then run this again.");
   }
   if (!doc.IsObject()) return fail(path + " does not hold a JSON object; nothing was changed");

@@ -289,8 +289,7 @@ void LocalListen::listen(const jsonrpc::Message& request) {
         "Invalid params: 'notifications' is required and must be a subscription filter"));
     return;
   }
-  json::Document caps;
-  caps.Parse(m_capabilities.data(), m_capabilities.size());
+  auto caps = json::parse_or_null(m_capabilities);
   auto& sub = m_subs[request.id];
   sub.honored = ListenFilter::parse(notifications).honored_by(&caps);
   std::set<std::string> fresh;
@@ -373,8 +372,7 @@ bool LocalListen::on_remote_notification(const jsonrpc::Message& m) {
       p.RemoveMember("_meta");
       p.AddMember("_meta", json::Value(rapidjson::kObjectType), a);
     }
-    json::Document sid;
-    sid.Parse(id.data(), id.size());
+    auto sid = json::parse_or_null(id);
     p["_meta"].RemoveMember(modern::k_meta_subscription_id);
     p["_meta"].AddMember(json::Value(modern::k_meta_subscription_id, a), json::Value(sid, a), a);
     m_hooks.to_client(json::to_string(copy));

@@ -114,8 +114,8 @@ class FileKeychain final : public Keychain {
     }
     ::close(fd);
     json::Document doc;
-    doc.Parse(text.data(), text.size());
-    const json::Value* items = doc.HasParseError() ? nullptr : json::member(doc, "entries");
+    (void)json::parse(doc, text);
+    const json::Value* items = json::member(doc, "entries");
     if (items == nullptr || !items->IsObject()) {
       return fail(m_path + " is not a claribi-bridge credential file; move it away");
     }

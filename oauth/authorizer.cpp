@@ -95,8 +95,7 @@ std::string str(const json::Value& doc, const char* name) {
 /// "error: description" of an OAuth error answer, or the HTTP status and a snippet.
 std::string oauth_error_text(const HttpResponse& r, std::string* code = nullptr) {
   json::Document doc;
-  doc.Parse(r.body.c_str());
-  if (!doc.HasParseError() && doc.IsObject() && json::member(doc, "error") != nullptr) {
+  if (json::parse(doc, r.body) && doc.IsObject() && json::member(doc, "error") != nullptr) {
     auto e = str(doc, "error");
     if (code != nullptr) *code = e;
     auto d = str(doc, "error_description");
@@ -111,9 +110,10 @@ std::string oauth_error_text(const HttpResponse& r, std::string* code = nullptr)
 
 Result<json::Document> json_object(const HttpResponse& r, const std::string& what) {
   json::Document doc;
-  doc.Parse(r.body.c_str());
-  if (doc.HasParseError() || !doc.IsObject()) {
-    return fail(what + " is not a JSON object (HTTP " + std::to_string(r.status) + ")");
+  auto parsed = json::parse(doc, r.body);
+  if (!parsed || !doc.IsObject()) {
+    return fail(what + " is not a JSON object (HTTP " + std::to_string(r.status) +
+                (parsed ? "" : ": " + parsed.error().message) + ")");
   }
   return doc;
 }
@@ -194,9 +194,8 @@ struct Authorizer::Impl {
   std::optional<Registration> cached_registration(const std::string& issuer) {
     auto v = get_secret(SecretKind::oauth_client);
     if (!v || !*v) return std::nullopt;
-    json::Document doc;
-    doc.Parse((*v)->c_str());
-    const auto* regs = doc.HasParseError() ? nullptr : json::member(doc, "registrations");
+    auto doc = json::parse_or_null(**v);
+    const auto* regs = json::member(doc, "registrations");
     const auto* r = regs != nullptr ? json::member(*regs, issuer.c_str()) : nullptr;
     if (r == nullptr || !r->IsObject()) return std::nullopt;
     Registration out{str(*r, "client_id"), str(*r, "client_secret"),
@@ -210,8 +209,8 @@ struct Authorizer::Impl {
     if (!o.store) return;
     auto v = get_secret(SecretKind::oauth_client);
     json::Document doc;
-    if (v && *v) doc.Parse((*v)->c_str());
-    if (doc.HasParseError() || !doc.IsObject()) doc.SetObject();
+    if (v && *v) (void)json::parse(doc, **v);
+    if (!doc.IsObject()) doc.SetObject();
     auto& alloc = doc.GetAllocator();
     if (!doc.HasMember("registrations") || !doc["registrations"].IsObject()) {
       doc.RemoveMember("registrations");

@@ -109,8 +109,7 @@ std::string TokenSet::to_json() const {
 
 Result<TokenSet> TokenSet::from_json(std::string_view text) {
   json::Document doc;
-  doc.Parse(text.data(), text.size());
-  if (doc.HasParseError() || !doc.IsObject()) return fail("the stored token set is not JSON");
+  if (!json::parse(doc, text) || !doc.IsObject()) return fail("the stored token set is not JSON");
   TokenSet t;
   auto str = [&doc](const char* name) {
     return std::string(json::string_or_empty(json::member(doc, name)));

@@ -1,6 +1,7 @@
 #include "transport/remote.hpp"
 
 #include "transport/modern.hpp"
+#include "transport/session.hpp"
 #include "util/log.hpp"
 #include "util/text.hpp"
 
@@ -39,6 +40,8 @@ struct Remote::Outgoing {
   bool may_log_in = true;  ///< a 401 may start the authorization round
   int generation = 0;
   bool sent_with_session = false;
+  /// Why the Mcp-Session-Id this initialize got cannot be used; empty when it can.
+  std::string bad_session_id;
   int session_retries = 0;
   int auth_rounds = 0;
   std::shared_ptr<const std::string> sent_authorization;
@@ -261,7 +264,11 @@ void Remote::post(std::shared_ptr<Outgoing> o) {
     *head = got;
     if (o->method == "initialize" && got.status / 100 == 2) {
       auto sid = got.header("mcp-session-id");
-      if (!sid.empty()) m_session_id = sid;
+      if (auto problem = session_id_problem(sid); !problem.empty()) {
+        o->bad_session_id = std::string(problem);
+      } else if (!sid.empty()) {
+        m_session_id = sid;
+      }
     }
   };
   h.on_event = [this, o, stream](SseEvent&& ev) {
@@ -304,8 +311,15 @@ void Remote::finish_post(const std::shared_ptr<Outgoing>& o, const HttpHead& hea
          status);
     return;
   }
-  if (status == 404 && o->sent_with_session) {
+  if (o->sent_with_session && says_session_lost(status, done.body)) {
     on_session_lost(o);
+    return;
+  }
+  if (!o->bad_session_id.empty()) {
+    fail(o,
+         "the remote is broken: its Mcp-Session-Id is " + o->bad_session_id +
+             "; the bridge will not send it back",
+         status);
     return;
   }
   if (o->method == "initialize" && !o->internal && m_mode == Mode::unknown &&
@@ -417,7 +431,7 @@ void Remote::resume(const std::shared_ptr<Outgoing>& o, std::shared_ptr<Stream> 
     h.on_retry = [stream](long ms) { stream->retry_ms = ms; };
     h.on_done = [this, o, head, stream](HttpDone&& done) {
       if (m_closing || o->answered) return;
-      if (head->status == 404 && o->sent_with_session) {
+      if (o->sent_with_session && says_session_lost(head->status, done.body)) {
         on_session_lost(o);
         return;
       }
@@ -663,8 +677,7 @@ void Remote::start_reinitialize() {
 }
 
 void Remote::send_replayed_initialize() {
-  json::Document doc;
-  doc.Parse(m_initialize_raw.data(), m_initialize_raw.size());
+  auto doc = json::parse_or_null(m_initialize_raw);
   auto id = "claribi-bridge-session-" + std::to_string(++m_internal_counter);
   doc["id"].SetString(id.data(), static_cast<rapidjson::SizeType>(id.size()), doc.GetAllocator());
   auto o = std::make_shared<Outgoing>();
@@ -746,7 +759,7 @@ void Remote::open_get_stream() {
       CLARIBI_LOG(info, "the remote offers no stream for server-initiated messages (GET 405)");
       return;
     }
-    if (head->status == 404 && !m_session_id.empty()) {
+    if (!m_session_id.empty() && says_session_lost(head->status, done.body)) {
       if (!m_reinitializing) start_reinitialize();
       return;
     }

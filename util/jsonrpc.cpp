@@ -52,11 +52,9 @@ tl::expected<Message, Invalid> classify(json::Document doc, std::string raw) {
   return m;
 }
 
-Invalid parse_failure(const json::Document& doc) {
-  std::string what = "Parse error: ";
-  what += rapidjson::GetParseError_En(doc.GetParseError());
-  what += " at byte " + std::to_string(doc.GetErrorOffset());
-  return Invalid{code::parse_error, what, {}};
+Invalid parse_failure(const json::ParseError& e) {
+  return Invalid{
+      code::parse_error, "Parse error: " + e.message + " at byte " + std::to_string(e.offset), {}};
 }
 
 }  // namespace
@@ -73,16 +71,14 @@ void flatten(std::string& text) {
 
 tl::expected<Message, Invalid> parse(std::string text) {
   json::Document doc;
-  doc.Parse(text.data(), text.size());
-  if (doc.HasParseError()) return tl::unexpected(parse_failure(doc));
+  if (auto ok = json::parse(doc, text); !ok) return tl::unexpected(parse_failure(ok.error()));
   flatten(text);
   return classify(std::move(doc), std::move(text));
 }
 
 tl::expected<std::vector<Message>, Invalid> parse_body(std::string text) {
   json::Document doc;
-  doc.Parse(text.data(), text.size());
-  if (doc.HasParseError()) return tl::unexpected(parse_failure(doc));
+  if (auto ok = json::parse(doc, text); !ok) return tl::unexpected(parse_failure(ok.error()));
   std::vector<Message> out;
   if (!doc.IsArray()) {
     flatten(text);

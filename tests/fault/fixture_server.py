@@ -11,6 +11,7 @@ Binds 127.0.0.1 on an ephemeral port. Tools:
                        notifications/tools/list_changed before the result
   upload_data_source {name, format, data_base64}  decodes the file; answers its sha256,
                        length and format
+  deep / deep_sse      a body (or one SSE data line) of 300,000 '[': nesting no parser may recurse on
   verify_email {code}  clariBI's signup finish: mints an API key and an access token (in
                        structuredContent and in the text), as state.minted_key/minted_token
 """
@@ -34,7 +35,12 @@ UPLOAD_TOOL = {
         "required": ["name", "format", "data_base64"]}}
 
 TOOLS = [UPLOAD_TOOL] + [{"name": n, "description": n, "inputSchema": {"type": "object"}} for n in
-         ("digest", "sleep", "progress", "cut", "garbage", "html", "huge", "status", "verify_email", "announce_tools", "delete_everything", "huge_chunked")]
+         ("digest", "deep", "deep_sse", "sleep", "progress", "cut", "garbage", "html", "huge", "status", "verify_email", "announce_tools", "delete_everything", "huge_chunked")]
+
+
+# What the official TypeScript SDK's examples answer to an unknown Mcp-Session-Id (HTTP 400).
+STALE_SESSION_400 = {"jsonrpc": "2.0", "error": {"code": -32000, "message": "Bad Request: No valid session ID provided"}, "id": None}
+DEEP = b"[" * 300000
 
 
 class State:
@@ -52,6 +58,11 @@ class State:
         # refused. The notification is acknowledged after this many seconds.
         self.strict_initialized = None
         self.initialized_sessions = set()
+        # How an unknown Mcp-Session-Id is answered: 404 as the spec says, or 400 with the
+        # body of the official TypeScript SDK's examples (and server-everything).
+        self.stale_status = 404
+        self.get_bodies = {}  # GET path -> (status, content type, bytes) served as is
+        self.session_id = None  # the Mcp-Session-Id initialize hands out, instead of a uuid
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -116,6 +127,11 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.state.oauth and self.state.oauth.handle_get(self):
             return
+        canned = self.state.get_bodies.get(self.path.partition("?")[0])
+        if canned:
+            self.record(None)
+            self.send_bytes(canned[2], canned[1], canned[0])
+            return
         self.record(None)
         last = self.headers.get("Last-Event-ID")
         with self.state.lock:
@@ -156,7 +172,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json({"error": "invalid_token"}, 401, {"WWW-Authenticate": oauth.challenge()})
             return
         if method == "initialize":
-            sid = str(uuid.uuid4())
+            sid = self.state.session_id or str(uuid.uuid4())
             with self.state.lock:
                 self.state.sessions.add(sid)
             self.send_json({"jsonrpc": "2.0", "id": msg["id"], "result": {
@@ -165,7 +181,10 @@ class Handler(BaseHTTPRequestHandler):
                 headers={"Mcp-Session-Id": sid})
             return
         if not self.session_ok():
-            self.send_empty(404)
+            if self.state.stale_status == 400:
+                self.send_json(STALE_SESSION_400, 400)
+            else:
+                self.send_empty(self.state.stale_status)
             return
         sid = self.headers.get("Mcp-Session-Id")
         if method == "notifications/initialized" and self.state.strict_initialized is not None:
@@ -236,6 +255,12 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self.connection.shutdown(socket.SHUT_RDWR)
             self.close_connection = True
+        elif name == "deep":
+            self.send_bytes(DEEP, "application/json")
+        elif name == "deep_sse":
+            self.start_sse()
+            self.wfile.write(b"data: " + DEEP + b"\n\n")
+            self.wfile.flush()
         elif name == "garbage":
             self.send_bytes(b"this is {not json", "application/json")
         elif name == "html":

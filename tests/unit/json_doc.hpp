@@ -11,8 +11,7 @@ namespace claribi::test {
 /// Parses JSON text a test wrote; the test fails if it does not parse.
 inline json::Document doc(const std::string& text) {
   json::Document d;
-  d.Parse(text.data(), text.size());
-  REQUIRE_FALSE(d.HasParseError());
+  REQUIRE(json::parse(d, text));
   return d;
 }
 

@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Hostile and restarting remotes, careless clients: the real binary keeps serving.
+
+Usage: test_hardening.py BRIDGE_BINARY [TEST_NAME...]   (--list prints the test names)
+Each test is one finding of a hardening review; it failed on the code before its fix.
+"""
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_faults  # noqa: E402
+from fixture_server import DEEP  # noqa: E402
+from test_faults import Bridge, run_tests, text_of  # noqa: E402
+
+
+def _alive(b):
+    assert b.proc.poll() is None, f"the bridge died (exit {b.proc.returncode}): {b.stderr[-800:]!r}"
+
+
+# ---------------------------------------------------------------- nesting
+
+def test_deep_stdin_line_is_a_parse_error_and_service_goes_on(fx):
+    b = Bridge(fx.url)
+    b.send_raw(b"[" * 200000 + b"\n")
+    msg = b.lines.get(timeout=10)
+    assert msg is not None, f"the bridge died: {b.stderr[-800:]!r}"
+    assert msg["id"] is None and msg["error"]["code"] == -32700, msg
+    assert "deeper than" in msg["error"]["message"], msg
+    b.send_raw(b'{"jsonrpc":"2.0","id":"deep-object","method":"ping","params":' + b'{"a":' * 100000 + b"\n")
+    msg = b.lines.get(timeout=10)
+    assert msg is not None and msg["error"]["code"] == -32700, msg
+    b.initialize()
+    assert text_of(b.tool("digest", {"data": "z"})).endswith(" 1")
+    _alive(b)
+    b.close()
+    b.check_stdout()
+
+
+def test_deep_remote_bodies_are_errors_naming_the_remote(fx):
+    b = Bridge(fx.url)
+    b.initialize()
+    for tool in ("deep", "deep_sse"):
+        answer = b.tool(tool)
+        _alive(b)
+        err = answer.get("error")
+        assert err and "deeper than" in err["message"] and "127.0.0.1" in str(err), answer
+    assert text_of(b.tool("digest", {"data": "still here"})).endswith(" 10")
+    b.close()
+    b.check_stdout()
+
+
+def test_deep_protected_resource_metadata_fails_the_login_not_the_process(fx):
+    home = tempfile.mkdtemp()
+    try:
+        fx.state.require_auth = "Bearer never-this"
+        fx.state.get_bodies["/.well-known/oauth-protected-resource/mcp"] = (200, "application/json", DEEP)
+        fx.state.get_bodies["/.well-known/oauth-protected-resource"] = (200, "application/json", DEEP)
+        b = Bridge(fx.url, "--credential-store", "file", "--login-timeout", "5",
+                   env={"HOME": home, "XDG_CONFIG_HOME": home, "BROWSER": "false"})
+        rid = b.request("initialize", {"protocolVersion": "2025-11-25", "capabilities": {},
+                                       "clientInfo": {"name": "fault-tests", "version": "1"}})
+        answer = b.wait_for(rid, timeout=15)
+        _alive(b)
+        assert "nesting deeper than" in answer["error"]["message"], answer
+        b.send({"jsonrpc": "2.0", "id": "after", "method": "ping"})
+        assert "error" in b.wait_for("after", timeout=15)
+        _alive(b)
+        b.close()
+        b.check_stdout()
+    finally:
+        shutil.rmtree(home)
+
+
+# ---------------------------------------------------------------- stale sessions
+
+def test_stale_session_answered_400_reinitializes(fx):
+    fx.state.stale_status = 400
+    b = Bridge(fx.url)
+    b.initialize()
+    b.tool("digest", {"data": "x"})
+    fx.forget_sessions()
+    keep = []
+    answer = b.tool("digest", {"data": "after"}, keep=keep)
+    assert text_of(answer).endswith(" 5"), answer
+    inits = [m for v, m in fx.methods() if m == "initialize"]
+    assert len(inits) == 2, inits
+    b.close()
+    b.check_stdout()
+
+
+def test_a_400_that_names_no_session_is_not_a_lost_session(fx):
+    b = Bridge(fx.url)
+    b.initialize()
+    answer = b.tool("status", {"code": 400})
+    assert "HTTP 400" in answer["error"]["message"], answer
+    assert [m for v, m in fx.methods()].count("initialize") == 1
+    b.close()
+    b.check_stdout()
+
+
+def test_stale_session_after_sigstop_and_a_restart(fx):
+    fx.state.stale_status = 400
+    b = Bridge(fx.url)
+    b.initialize()
+    assert text_of(b.tool("digest", {"data": "x"})).endswith(" 1")
+    port = fx.port
+    b.proc.send_signal(signal.SIGSTOP)
+    fx.stop()
+    fx.start(port)
+    fx.forget_sessions()
+    b.proc.send_signal(signal.SIGCONT)
+    for i in range(3):
+        assert text_of(b.tool("digest", {"data": "ab"})).endswith(" 2")
+    b.close()
+    b.check_stdout()
+
+
+# ---------------------------------------------------------------- session ids
+
+def test_unusable_session_ids_are_refused_not_echoed(fx):
+    for sid, why in (("s" * 10000, "longer than 256 bytes"), ("abc\x01def", "visible ASCII")):
+        fx.state.session_id = sid
+        b = Bridge(fx.url)
+        rid = b.request("initialize", {"protocolVersion": "2025-11-25", "capabilities": {},
+                                       "clientInfo": {"name": "fault-tests", "version": "1"}})
+        answer = b.wait_for(rid)
+        assert why in answer["error"]["message"] and "broken" in answer["error"]["message"], answer
+        _alive(b)
+        b.close()
+        b.check_stdout()
+    echoed = [h.get("Mcp-Session-Id") for v, m, h, _ in fx.state.log if v in ("POST", "DELETE")]
+    assert echoed == [None] * len(echoed), echoed
+
+
+def main():
+    if sys.argv[1:2] == ["--list"]:
+        print("\n".join(n for n in sorted(globals()) if n.startswith("test_")))
+        return
+    test_faults.BRIDGE = os.path.abspath(sys.argv[1])
+    run_tests(globals(), set(sys.argv[2:]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+#include "util/json.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+using namespace claribi;
+
+namespace {
+
+std::string nested(unsigned depth, const char* open, const char* close) {
+  std::string s;
+  for (unsigned i = 0; i < depth; ++i) s += open;
+  s += "1";
+  for (unsigned i = 0; i < depth; ++i) s += close;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("nesting up to the limit parses, one level more is refused") {
+  json::Document doc;
+  REQUIRE(json::parse(doc, nested(json::k_max_depth, "[", "]")));
+  CHECK(doc.IsArray());
+  CHECK(json::to_string(doc).size() == 2 * json::k_max_depth + 1);
+
+  auto deeper = json::parse(doc, nested(json::k_max_depth + 1, "{\"a\":", "}"));
+  REQUIRE_FALSE(deeper);
+  CHECK(deeper.error().message == "nesting deeper than 512 levels");
+  CHECK(doc.IsNull());
+}
+
+TEST_CASE("a megabyte of open brackets is refused without recursion") {
+  json::Document doc;
+  auto r = json::parse(doc, std::string(1 << 20, '['));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message.find("deeper than") != std::string::npos);
+  CHECK(r.error().offset <= json::k_max_depth + 1);
+}
+
+TEST_CASE("syntax errors keep RapidJSON's wording and offset") {
+  json::Document doc;
+  auto r = json::parse(doc, R"({"a": tru})");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message == "Invalid value.");
+  CHECK(r.error().offset >= 6);  // the iterative parser stops after the bad token
+  CHECK(r.error().offset <= 9);
+  CHECK_FALSE(json::parse(doc, R"({"a":1} {"b":2})"));
+  CHECK_FALSE(json::parse(doc, ""));
+}
+
+TEST_CASE("the text need not end in NUL, and a NUL inside is an error") {
+  std::string text = R"({"a":"b"})"
+                     "garbage";
+  json::Document doc;
+  REQUIRE(json::parse(doc, std::string_view(text).substr(0, 9)));
+  CHECK(json::string_or_empty(json::member(doc, "a")) == "b");
+  CHECK_FALSE(json::parse(doc, std::string_view("{}\0{}", 5)));
+}
+
+TEST_CASE("a document parsed again holds only the second value") {
+  json::Document doc;
+  REQUIRE(json::parse(doc, R"({"x":[1,2,3]})"));
+  REQUIRE(json::parse(doc, R"("s")"));
+  CHECK(doc.IsString());
+  CHECK(json::parse_or_null("{bad").IsNull());
+}
