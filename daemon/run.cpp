@@ -82,6 +82,13 @@ int run_bridge(const Invocation& invocation, StdoutWriter& out) {
   auto inbox = std::make_shared<Inbox>();
   inbox->io = &io;
   inbox->bridge = &bridge;
+  out.on_broken([inbox](std::string why) {
+    inbox->post([bridge = inbox->bridge, why = std::move(why)] {
+      CLARIBI_LOG(warn, "the client closed the bridge's stdout ("
+                            << why << "): no answer can reach it; ending the session");
+      bridge->shutdown();
+    });
+  });
   start_stdin_reader(inbox, invocation.bridge.remote.max_message_bytes);
   io.run();
   inbox->close();

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstring>
 
 #include <vector>
 
@@ -24,7 +25,7 @@ StdoutWriter::~StdoutWriter() {
 void StdoutWriter::write_line(std::string line) {
   {
     std::lock_guard<std::mutex> lock(m_mutex);
-    if (m_closing) return;
+    if (m_closing || m_broken) return;
     m_queue.push_back(std::move(line));
   }
   m_cv.notify_one();
@@ -44,6 +45,23 @@ bool StdoutWriter::healthy() const {
   return !m_broken;
 }
 
+void StdoutWriter::on_broken(std::function<void(std::string)> f) {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  m_on_broken = std::move(f);
+}
+
+void StdoutWriter::mark_broken(std::string why) {
+  std::function<void(std::string)> tell;
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_broken) return;
+    m_broken = true;
+    m_queue.clear();
+    tell = std::move(m_on_broken);
+  }
+  if (tell) tell(std::move(why));
+}
+
 void StdoutWriter::run() {
   for (;;) {
     std::deque<std::string> batch;
@@ -52,6 +70,7 @@ void StdoutWriter::run() {
       m_cv.wait(lock, [this] { return m_closing || !m_queue.empty(); });
       if (m_queue.empty()) return;
       batch.swap(m_queue);
+      if (m_broken) continue;  // nobody reads any more
     }
 #ifdef _WIN32
     // One WriteFile per batch (Windows has no writev); a failed write means the client left.
@@ -66,8 +85,7 @@ void StdoutWriter::run() {
       DWORD wrote = 0;
       auto chunk = static_cast<DWORD>(std::min<std::size_t>(out.size() - done, 1u << 20));
       if (!WriteFile(h, out.data() + done, chunk, &wrote, nullptr)) {
-        std::lock_guard<std::mutex> lock(m_mutex);
-        m_broken = true;
+        mark_broken("WriteFile error " + std::to_string(GetLastError()));
         break;
       }
       done += wrote;
@@ -83,7 +101,7 @@ void StdoutWriter::run() {
       pieces.push_back(iovec{&newline, 1});
     }
     std::size_t next = 0;
-    while (next < pieces.size() && !m_broken) {
+    while (next < pieces.size()) {
       int count = static_cast<int>(std::min<std::size_t>(pieces.size() - next, IOV_MAX));
       ssize_t n = ::writev(m_fd, &pieces[next], count);
       if (n < 0) {
@@ -94,8 +112,7 @@ void StdoutWriter::run() {
           ::poll(&p, 1, -1);
           continue;
         }
-        std::lock_guard<std::mutex> lock(m_mutex);
-        m_broken = true;
+        mark_broken(std::strerror(errno));
         break;
       }
       auto written = static_cast<std::size_t>(n);

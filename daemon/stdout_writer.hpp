@@ -2,6 +2,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -28,8 +29,13 @@ class StdoutWriter {
   /// False once a write failed (the reader went away).
   bool healthy() const;
 
+  /// Any thread. `f` runs once, on the writer's thread, when a write fails: the client closed
+  /// its end (EPIPE) and nothing written from then on can reach it. `why` names the error.
+  void on_broken(std::function<void(std::string why)> f);
+
  private:
   void run();
+  void mark_broken(std::string why);
 
   int m_fd;
   mutable std::mutex m_mutex;
@@ -37,6 +43,7 @@ class StdoutWriter {
   std::deque<std::string> m_queue;
   bool m_closing = false;
   bool m_broken = false;
+  std::function<void(std::string)> m_on_broken;
   std::thread m_thread;
 };
 

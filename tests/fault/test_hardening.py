@@ -4,9 +4,11 @@
 Usage: test_hardening.py BRIDGE_BINARY [TEST_NAME...]   (--list prints the test names)
 Each test is one finding of a hardening review; it failed on the code before its fix.
 """
+import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -117,6 +119,44 @@ def test_stale_session_after_sigstop_and_a_restart(fx):
         assert text_of(b.tool("digest", {"data": "ab"})).endswith(" 2")
     b.close()
     b.check_stdout()
+
+
+# ---------------------------------------------------------------- client gone
+
+def test_closed_stdout_ends_the_bridge_within_a_second(fx):
+    read_end, write_end = os.pipe()
+    proc = subprocess.Popen([test_faults.BRIDGE, fx.url], stdin=subprocess.PIPE, stdout=write_end,
+                            stderr=subprocess.PIPE)
+    os.close(write_end)
+    out = os.fdopen(read_end, "rb")
+
+    def send(obj):
+        proc.stdin.write(json.dumps(obj).encode() + b"\n")
+        proc.stdin.flush()
+
+    send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}})
+    assert json.loads(out.readline())["id"] == 1
+    send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+    out.close()  # the client is gone
+    t0 = time.time()
+    sent = 0
+    try:
+        while proc.poll() is None and time.time() - t0 < 5:
+            send({"jsonrpc": "2.0", "id": 100 + sent, "method": "tools/call",
+                  "params": {"name": "digest", "arguments": {"data": "x"}}})
+            sent += 1
+            time.sleep(0.05)
+    except BrokenPipeError:
+        pass
+    proc.wait(timeout=5)
+    took = time.time() - t0
+    stderr = proc.stderr.read()
+    assert took < 1.5, f"still running {took:.1f} s after the client left"
+    assert b"closed the bridge's stdout" in stderr, stderr[-800:]
+    calls = [m for v, m in fx.methods() if m == "tools/call"]
+    assert len(calls) <= 3, f"{len(calls)} calls forwarded after the client left"
+    assert ("DELETE", None) in fx.methods(), fx.methods()
 
 
 # ---------------------------------------------------------------- session ids

@@ -35,16 +35,22 @@ async function waitForPort(port, child, ms = 20000) {
 }
 
 // Starts @modelcontextprotocol/server-everything in `mode` (streamableHttp or sse), bound to
-// 127.0.0.1 by the loopback preload. Returns { url, stop }.
-export async function startEverything(mode, { quiet = true } = {}) {
-  const port = await freePort();
+// 127.0.0.1 by the loopback preload, on `port` (a free one if not given). Returns
+// { url, port, stop, kill } (kill: SIGKILL, resolved once the process is gone).
+export async function startEverything(mode, { quiet = true, port: wanted } = {}) {
+  const port = wanted ?? await freePort();
   const child = spawn(process.execPath, ['--require', path.join(here, 'loopback.cjs'), everything, mode], {
     env: { ...process.env, PORT: String(port) },
     stdio: ['ignore', quiet ? 'ignore' : 'inherit', quiet ? 'ignore' : 'inherit'],
   });
   await waitForPort(port, child);
   const url = mode === 'sse' ? `http://127.0.0.1:${port}/sse` : `http://127.0.0.1:${port}/mcp`;
-  return { url, port, stop: () => child.kill('SIGTERM') };
+  const kill = () => new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) { resolve(); return; }
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+  return { url, port, stop: () => child.kill('SIGTERM'), kill };
 }
 
 // The SDK's stdio client transport, plus a tap on the raw stdout bytes so tests can check
