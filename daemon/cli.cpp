@@ -123,6 +123,9 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
       ->expected(0, -1);
   app.add_flag("--upload-allow-hidden", uploads.allow_hidden,
                "Allow sending hidden files (names starting with '.') from upload directories");
+  app.add_flag("--upload-allow-hardlinks", uploads.allow_hardlinks,
+               "Allow sending files with more than one hard link (another name, possibly "
+               "outside the upload directories, may lead to the same contents)");
   app.add_option("--max-upload-mb", max_upload_mb,
                  "Largest file a tool may send by path, in MB of base64 (10^6 bytes)")
       ->capture_default_str()

@@ -66,6 +66,13 @@ std::string human(std::uint64_t bytes) {
 
 Result<CheckedFile> check_upload(const UploadOptions& options, const std::string& requested,
                                  const std::vector<std::string>& roots) {
+  for (unsigned char c : requested) {
+    if (c < 0x20 || c == 0x7f) {
+      return fail(
+          "the path holds a control character (such as NUL or a newline); claribi-bridge reads "
+          "only paths without them");
+    }
+  }
   if (requested.empty() || requested.front() != '/') {
     return fail("'" + requested + "' is not an absolute path; give the file's full path");
   }
@@ -129,6 +136,11 @@ Result<CheckedFile> check_upload(const UploadOptions& options, const std::string
                   " is hidden (a name starting with '.'); pass --upload-allow-hidden to allow "
                   "hidden files");
     }
+  }
+  if (st->links > 1 && !options.allow_hardlinks) {
+    return fail(requested + " has " + std::to_string(st->links) +
+                " hard links, so its contents may come from outside the upload directories; "
+                "copy the file, or pass --upload-allow-hardlinks to allow linked files");
   }
   auto size = st->size;
   auto encoded = base64::encoded_size(size);

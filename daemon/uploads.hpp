@@ -12,6 +12,7 @@ namespace claribi::daemon {
 struct UploadOptions {
   std::vector<std::string> dirs;         ///< --upload-dir, as given
   bool allow_hidden = false;             ///< --upload-allow-hidden
+  bool allow_hardlinks = false;          ///< --upload-allow-hardlinks
   std::uint64_t max_encoded = 25000000;  ///< --max-upload-mb, in bytes of base64
 };
 
@@ -26,8 +27,10 @@ struct CheckedFile {
 
 /// Checks `requested` for upload: an absolute path that resolves (symlinks followed) to a
 /// regular file inside an allowed directory (`options.dirs` plus `roots`), not hidden unless
-/// allowed, not in a secret store or the bridge's own state, and within the cap. The error
-/// says why and how to allow it.
+/// allowed, with one name only (a hard link can bring a file from anywhere on the volume into
+/// an allowed directory) unless allowed, not in a secret store or the bridge's own state, and
+/// within the cap; the path holds no control character. The error says why and how to allow
+/// it.
 Result<CheckedFile> check_upload(const UploadOptions& options, const std::string& requested,
                                  const std::vector<std::string>& roots = {});
 

@@ -12,6 +12,8 @@
 #include <asio/write.hpp>
 
 #include <optional>
+#include <set>
+#include <string>
 
 namespace claribi::oauth {
 namespace {
@@ -170,8 +172,23 @@ struct CallbackListener::Impl {
     auto params =
         parse_query(q == std::string_view::npos ? std::string_view() : target.substr(q + 1));
     std::string got_state;
+    bool has_code = false;
+    bool has_error = false;
+    std::set<std::string> seen;
     for (const auto& [k, v] : params) {
+      if (!seen.insert(k).second) {
+        // RFC 6749 3.1: no parameter twice. Taking the first or the last would let a crafted
+        // link pair a forged value with the right state.
+        CLARIBI_LOG(warn, "login callback listener: refused a callback with '"
+                              << log::redact(k) << "' more than once");
+        reply(socket, 400, "Bad Request",
+              "This sign-in response names a parameter more than once, so it cannot be trusted. "
+              "Start the login again from your MCP client.");
+        return;
+      }
       if (k == "state") got_state = v;
+      if (k == "code") has_code = true;
+      if (k == "error") has_error = true;
     }
     if (got_state.empty() || got_state != state) {
       CLARIBI_LOG(warn, "login callback listener: refused a callback with "
@@ -179,6 +196,13 @@ struct CallbackListener::Impl {
       reply(socket, 400, "Bad Request",
             "This sign-in response does not belong to the login in progress (state mismatch). "
             "Start the login again from your MCP client.");
+      return;
+    }
+    if (!has_code && !has_error) {
+      CLARIBI_LOG(warn, "login callback listener: refused a callback with neither code nor error");
+      reply(socket, 400, "Bad Request",
+            "This sign-in response carries neither a code nor an error; the login is still "
+            "waiting. Finish signing in in the browser window that claribi-bridge opened.");
       return;
     }
     accepted = std::move(params);

@@ -70,6 +70,7 @@ Result<FileInfo> info_of(HANDLE h) {
   out.size = (static_cast<std::uint64_t>(i.nFileSizeHigh) << 32) | i.nFileSizeLow;
   out.device = i.dwVolumeSerialNumber;
   out.inode = (static_cast<std::uint64_t>(i.nFileIndexHigh) << 32) | i.nFileIndexLow;
+  out.links = i.nNumberOfLinks;
   return out;
 }
 
@@ -210,6 +211,7 @@ FileInfo info_of(const struct stat& st) {
   out.size = static_cast<std::uint64_t>(st.st_size);
   out.device = static_cast<std::uint64_t>(st.st_dev);
   out.inode = static_cast<std::uint64_t>(st.st_ino);
+  out.links = static_cast<std::uint64_t>(st.st_nlink);
   return out;
 }
 

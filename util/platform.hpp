@@ -54,6 +54,7 @@ struct FileInfo {
   std::uint64_t size = 0;
   std::uint64_t device = 0;  ///< st_dev, or the volume serial number
   std::uint64_t inode = 0;   ///< st_ino, or the file index
+  std::uint64_t links = 1;   ///< hard links to the file (st_nlink, nNumberOfLinks)
 };
 Result<FileInfo> file_info(const std::string& path);
 

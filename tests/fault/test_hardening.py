@@ -159,6 +159,44 @@ def test_closed_stdout_ends_the_bridge_within_a_second(fx):
     assert ("DELETE", None) in fx.methods(), fx.methods()
 
 
+# ---------------------------------------------------------------- upload policy
+
+def test_hardlinks_and_control_characters_in_upload_paths_are_refused(fx):
+    d = tempfile.mkdtemp()
+    outside = tempfile.mkdtemp()
+    try:
+        secret = os.path.join(outside, "secret.csv")
+        with open(secret, "wb") as f:
+            f.write(b"secret,data\n")
+        os.link(secret, os.path.join(d, "linked.csv"))
+        with open(os.path.join(d, "ok.csv"), "wb") as f:
+            f.write(b"a,b\n")
+        b = Bridge(fx.url, "--upload-dir", d)
+        b.initialize()
+        b.wait_for(b.request("tools/list"))
+        expect = {
+            os.path.join(d, "linked.csv"): "hard links",
+            os.path.join(d, "ok.csv") + "\u0000.txt": "control character",
+            os.path.join(d, "ok.csv\n"): "control character",
+        }
+        for path, why in expect.items():
+            answer = test_faults._upload(b, path)
+            assert answer["result"].get("isError") is True, (path, answer)
+            assert why in text_of(answer), (path, answer)
+        assert not [e for e in fx.state.log if e[1] == "tools/call"], "a refused upload reached the remote"
+        b.close()
+        b.check_stdout()
+        b = Bridge(fx.url, "--upload-dir", d, "--upload-allow-hardlinks")
+        b.initialize()
+        b.wait_for(b.request("tools/list"))
+        answer = test_faults._upload(b, os.path.join(d, "linked.csv"))
+        assert text_of(answer).endswith(" 12 csv"), answer
+        b.close()
+    finally:
+        shutil.rmtree(d)
+        shutil.rmtree(outside)
+
+
 # ---------------------------------------------------------------- session ids
 
 def test_unusable_session_ids_are_refused_not_echoed(fx):

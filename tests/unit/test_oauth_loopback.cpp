@@ -123,3 +123,31 @@ TEST_CASE("a taken --callback-port is a clear error", "[oauth]") {
   REQUIRE_FALSE(second);
   CHECK(second.error().message.find("--callback-port") != std::string::npos);
 }
+
+TEST_CASE("a callback with a duplicated parameter, or with neither code nor error, is refused",
+          "[oauth]") {
+  auto l = CallbackListener::open(0);
+  REQUIRE(l);
+  int port = (*l)->port();
+  auto waiting = std::async(std::launch::async,
+                            [&] { return (*l)->wait("the-state", std::chrono::seconds(10)); });
+  // RFC 6749 3.1: parameters must not be included more than once; the last one must not win.
+  auto twice = get(port, "/callback?code=abc&state=bad&state=the-state");
+  CHECK(twice.rfind("HTTP/1.1 400", 0) == 0);
+  CHECK(twice.find("more than once") != std::string::npos);
+  auto two_codes = get(port, "/callback?code=abc&code=def&state=the-state");
+  CHECK(two_codes.rfind("HTTP/1.1 400", 0) == 0);
+  auto empty = get(port, "/callback?state=the-state");
+  CHECK(empty.rfind("HTTP/1.1 400", 0) == 0);
+  CHECK(empty.find("neither") != std::string::npos);
+  CHECK(waiting.wait_for(std::chrono::milliseconds(100)) == std::future_status::timeout);
+
+  std::string answer;
+  std::thread browser([&] { answer = get(port, "/callback?error=access_denied&state=the-state"); });
+  auto params = waiting.get();
+  REQUIRE(params);
+  Form expected{{"error", "access_denied"}, {"state", "the-state"}};
+  CHECK(*params == expected);
+  (*l)->finish(false, "denied");
+  browser.join();
+}
