@@ -311,6 +311,13 @@ void Remote::finish_post(const std::shared_ptr<Outgoing>& o, const HttpHead& hea
          status);
     return;
   }
+  if (!done.ok && !head.is_event_stream() && status / 100 == 2) {
+    // A head came, then the transfer failed (headers too large, broken chunked encoding, a
+    // reset): libcurl's reason says more than "no answer".
+    fail(o, "the remote's answer broke off (HTTP " + std::to_string(status) + "): " + done.error,
+         status);
+    return;
+  }
   if (o->sent_with_session && says_session_lost(status, done.body)) {
     on_session_lost(o);
     return;

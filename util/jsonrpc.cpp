@@ -1,7 +1,6 @@
 #include "util/jsonrpc.hpp"
 
 #include <algorithm>
-#include <regex>
 
 namespace claribi::jsonrpc {
 namespace {
@@ -17,8 +16,13 @@ tl::expected<Message, Invalid> classify(json::Document doc, std::string raw) {
   if (id != nullptr && !id->IsNull()) {
     m.id = id_text(*id);
     if (m.id.empty()) {
-      return tl::unexpected(
-          Invalid{code::invalid_request, "the id must be a string or an integer", {}});
+      // A fraction or an integer past 64 bits: answered with the id as written, which the
+      // client can match, though the bridge cannot promise a remote would keep its digits.
+      std::string written = id->IsNumber() ? find_id(raw, {}).value_or("") : std::string();
+      return tl::unexpected(Invalid{code::invalid_request,
+                                    "the id must be a string or an integer that fits in 64-bit "
+                                    "(MCP allows string and integer ids)",
+                                    written});
     }
   }
   auto version = json::string_or_empty(json::member(doc, "jsonrpc"));
@@ -111,6 +115,78 @@ std::string error_response(std::string_view id, int code, std::string_view messa
   return out;
 }
 
+namespace {
+
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+bool is_number_char(char c) {
+  return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+}
+
+/// The string literal or number starting at `pos` (after blanks), if it ends within `s`.
+std::optional<std::string_view> value_at(std::string_view s, std::size_t pos) {
+  while (pos < s.size() && is_space(s[pos])) ++pos;
+  if (pos >= s.size()) return std::nullopt;
+  std::size_t end = pos;
+  if (s[pos] == '"') {
+    for (end = pos + 1; end < s.size(); ++end) {
+      if (s[end] == '\\') {
+        ++end;
+      } else if (s[end] == '"') {
+        return s.substr(pos, end + 1 - pos);
+      }
+    }
+    return std::nullopt;
+  }
+  while (end < s.size() && is_number_char(s[end])) ++end;
+  if (end == pos || end == s.size()) return std::nullopt;  // no number, or maybe cut
+  return s.substr(pos, end - pos);
+}
+
+/// The value of a top-level "id" written last: `..., "id": VALUE }` at the end of `tail`.
+std::optional<std::string_view> trailing_id(std::string_view tail) {
+  std::size_t end = tail.size();
+  auto skip_back = [&] {
+    while (end > 0 && is_space(tail[end - 1])) --end;
+  };
+  skip_back();
+  if (end == 0 || tail[end - 1] != '}') return std::nullopt;
+  --end;
+  skip_back();
+  if (end == 0) return std::nullopt;
+  std::size_t value_end = end;
+  if (tail[end - 1] == '"') {
+    // The opening quote: the first quote to the left not escaped by an odd run of '\\'.
+    std::size_t i = end - 1;
+    for (;;) {
+      if (i == 0) return std::nullopt;
+      --i;
+      if (tail[i] != '"') continue;
+      std::size_t slashes = 0;
+      while (slashes < i && tail[i - 1 - slashes] == '\\') ++slashes;
+      if (slashes % 2 == 0) break;
+    }
+    end = i;
+  } else {
+    while (end > 0 && is_number_char(tail[end - 1])) --end;
+    if (end == value_end) return std::nullopt;
+  }
+  std::size_t value_start = end;
+  skip_back();
+  if (end == 0 || tail[end - 1] != ':') return std::nullopt;
+  --end;
+  skip_back();
+  if (end < 4 || tail.substr(end - 4, 4) != "\"id\"") return std::nullopt;
+  end -= 4;
+  skip_back();
+  if (end == 0 || (tail[end - 1] != ',' && tail[end - 1] != '{')) return std::nullopt;
+  return tail.substr(value_start, value_end - value_start);
+}
+
+}  // namespace
+
 std::optional<std::string> find_id(std::string_view head, std::string_view tail) {
   // Walk the head tracking depth and strings; take "id" when it is a key at depth 1.
   int depth = 0;
@@ -139,19 +215,15 @@ std::optional<std::string> find_id(std::string_view head, std::string_view tail)
     } else if (c == '}' || c == ']') {
       --depth;
     } else if (c == ':' && depth == 1 && last_string == "id") {
-      static const std::regex value(R"(^\s*(-?[0-9]+|"(?:[^"\\]|\\.)*"))");
-      std::match_results<std::string_view::const_iterator> m;
-      auto rest = head.substr(i + 1);
-      if (std::regex_search(rest.begin(), rest.end(), m, value)) return m[1].str();
-      return std::nullopt;
+      auto v = value_at(head, i + 1);
+      if (!v) return std::nullopt;
+      return std::string(*v);
     } else if (c == ',' || c == ':') {
       last_string = {};
     }
   }
   // Serializers that put the id last: ..., "id": 7}
-  static const std::regex trailing(R"([,{]\s*"id"\s*:\s*(-?[0-9]+|"(?:[^"\\]|\\.)*")\s*\}\s*$)");
-  std::match_results<std::string_view::const_iterator> m;
-  if (std::regex_search(tail.begin(), tail.end(), m, trailing)) return m[1].str();
+  if (auto v = trailing_id(tail)) return std::string(*v);
   return std::nullopt;
 }
 

@@ -35,7 +35,7 @@ UPLOAD_TOOL = {
         "required": ["name", "format", "data_base64"]}}
 
 TOOLS = [UPLOAD_TOOL] + [{"name": n, "description": n, "inputSchema": {"type": "object"}} for n in
-         ("digest", "deep", "deep_sse", "sleep", "progress", "cut", "garbage", "html", "huge", "status", "verify_email", "announce_tools", "delete_everything", "huge_chunked")]
+         ("digest", "deep", "deep_sse", "huge_headers", "bad_chunked", "sleep", "progress", "cut", "garbage", "html", "huge", "status", "verify_email", "announce_tools", "delete_everything", "huge_chunked")]
 
 
 # What the official TypeScript SDK's examples answer to an unknown Mcp-Session-Id (HTTP 400).
@@ -261,6 +261,27 @@ class Handler(BaseHTTPRequestHandler):
             self.start_sse()
             self.wfile.write(b"data: " + DEEP + b"\n\n")
             self.wfile.flush()
+        elif name == "huge_headers":  # 1 MB of response headers
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            for i in range(1024):
+                self.send_header(f"X-Pad-{i}", "p" * 1000)
+            body = json.dumps(result("padded")).encode()
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                self.wfile.write(body)
+            except OSError:
+                pass
+            self.close_connection = True
+        elif name == "bad_chunked":  # a chunk size that is not hex
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.wfile.write(b"zz\r\n{}\r\n0\r\n\r\n")
+            self.wfile.flush()
+            self.close_connection = True
         elif name == "garbage":
             self.send_bytes(b"this is {not json", "application/json")
         elif name == "html":

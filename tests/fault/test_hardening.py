@@ -77,6 +77,44 @@ def test_deep_protected_resource_metadata_fails_the_login_not_the_process(fx):
         shutil.rmtree(home)
 
 
+# ---------------------------------------------------------------- ids and broken HTTP
+
+def test_huge_and_numeric_ids_are_answered(fx):
+    b = Bridge(fx.url, "--max-message-mb", "1")
+    b.initialize()
+    # Over the message limit, with the id last: the id is found without recursion.
+    b.send_raw(b'{"jsonrpc":"2.0","method":"ping","params":{"p":"' + b"x" * (1 << 20) +
+               b'"},"id":"' + b"t" * 60000 + b'"}\n')
+    answer = b.wait_for("t" * 60000, timeout=10)
+    assert answer["error"]["code"] == -32600, str(answer)[:300]
+    big = "i" * (1 << 20)  # a 1 MB id, itself over the limit
+    b.send({"jsonrpc": "2.0", "id": big, "method": "ping"})
+    msg = b.lines.get(timeout=10)
+    assert msg is not None and msg["error"]["code"] == -32600, f"no answer: {b.stderr[-500:]!r}"
+    _alive(b)
+    for written, parsed in ((b"1.5", 1.5), (b"18446744073709551616", 18446744073709551616)):
+        b.send_raw(b'{"jsonrpc":"2.0","id":' + written + b',"method":"ping"}\n')
+        line = b.lines.get(timeout=10)
+        assert line["id"] == parsed and line["error"]["code"] == -32600, line
+        assert any(written in raw.encode() for raw in b.all_lines[-2:]), b.all_lines[-2:]
+    assert text_of(b.tool("digest", {"data": "ok"})).endswith(" 2")
+    b.close()
+    b.check_stdout()
+
+
+def test_broken_http_answers_report_libcurls_error(fx):
+    b = Bridge(fx.url)
+    b.initialize()
+    for tool in ("huge_headers", "bad_chunked"):
+        answer = b.tool(tool)
+        message = answer["error"]["message"]
+        assert "sent no answer" not in message, answer
+        assert "broke off" in message, answer
+    assert text_of(b.tool("digest", {"data": "ok"})).endswith(" 2")
+    b.close()
+    b.check_stdout()
+
+
 # ---------------------------------------------------------------- stale sessions
 
 def test_stale_session_answered_400_reinitializes(fx):

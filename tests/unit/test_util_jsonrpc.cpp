@@ -92,3 +92,29 @@ TEST_CASE("the id of a truncated message is found at the top level only") {
   CHECK(jsonrpc::find_id(R"({"method":"id","params":{"id":9,"x":")", "aaaa\"}}") == std::nullopt);
   CHECK(jsonrpc::find_id(R"({"s":"\"id\":4","id":-3,)", "") == "-3");
 }
+
+TEST_CASE("finding the id of a truncated message never recurses on its length") {
+  // 64 KiB of string, as the framer keeps at most: a regex over it overflowed the stack.
+  std::string long_id(64 * 1024, 'i');
+  CHECK(jsonrpc::find_id(R"({"jsonrpc":"2.0","id":")" + long_id + "\",", "") ==
+        "\"" + long_id + "\"");
+  CHECK(jsonrpc::find_id("{\"params\":{\"x\":\"", "\"},\"id\":\"" + long_id + "\"}") ==
+        "\"" + long_id + "\"");
+  CHECK(jsonrpc::find_id(R"({"id":")" + long_id, "") == std::nullopt);  // cut inside the id
+  CHECK(jsonrpc::find_id("{\"a\":\"", "x\\\"},\"id\":\"q\\\"uote\"}") == R"("q\"uote")");
+  CHECK(jsonrpc::find_id("{\"a\":\"", "x\"},\"id\": 1.5e3 }") == "1.5e3");
+  CHECK(jsonrpc::find_id("{\"a\":\"", "x\"},\"xid\":7}") == std::nullopt);
+}
+
+TEST_CASE("an id that is a number but not a 64-bit integer is refused, echoed as written") {
+  for (const char* id : {"1.5", "18446744073709551616", "-1e3", "1.0"}) {
+    auto r = jsonrpc::parse(std::string(R"({"jsonrpc":"2.0","id":)") + id + R"(,"method":"ping"})");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == jsonrpc::code::invalid_request);
+    CHECK(r.error().id == id);
+    CHECK(r.error().message.find("64-bit") != std::string::npos);
+  }
+  auto nested = jsonrpc::parse(R"({"jsonrpc":"2.0","params":{"id":2.5},"id":0.5,"method":"x"})");
+  REQUIRE_FALSE(nested);
+  CHECK(nested.error().id == "0.5");
+}
