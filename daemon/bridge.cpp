@@ -112,6 +112,15 @@ Bridge::Bridge(asio::io_context& io, StdoutWriter& out, BridgeOptions options,
       m_options(std::move(options)),
       m_on_finished(std::move(on_finished)),
       m_tools(ToolPolicy(m_options.tools), m_options.uploads),
+      m_schemas(
+          m_tools,
+          [this](const std::string& method, const std::string& params,
+                 std::function<void(Result<jsonrpc::Message>)> done) {
+            ask_remote(method, params, std::move(done));
+          },
+          [this](jsonrpc::Message&& call, std::string failure) {
+            if (!m_shutting_down) send_request(std::move(call), failure);
+          }),
       m_refresh_timer(io),
       m_poster(std::make_shared<Poster>()),
       m_grace(io) {
@@ -187,13 +196,37 @@ void Bridge::route(jsonrpc::Message&& m) {
     ask_client_roots();
   }
   if (!translate(m)) return;
-  std::shared_ptr<const transport::UploadBody> upload;
   if (m.kind == jsonrpc::Kind::request) {
     if (m_pending.count(m.id) != 0) {
       reply_error(m.id, jsonrpc::code::invalid_request,
                   "request id " + m.id + " is already used by a request still in flight");
       return;
     }
+    if (m_schemas.hold_if_needed(m)) return;
+    send_request(std::move(m));
+    return;
+  }
+  if (m.kind == jsonrpc::Kind::notification && m.method == "notifications/cancelled") {
+    on_client_cancel(m);  // and the 2025 remote is told too
+  }
+  send_to_remote(std::move(m));
+}
+
+void Bridge::send_request(jsonrpc::Message&& m, const std::string& schema_failure) {
+  if (!schema_failure.empty()) {
+    auto why =
+        "claribi-bridge did not send the call: it names a *_path argument, and the "
+        "tool's arguments could not be learnt to tell whether that is a local file to "
+        "send (" +
+        schema_failure + "). List the tools and try again.";
+    CLARIBI_LOG(info, "request " << m.id << ": " << why);
+    m_out.write_line("{\"jsonrpc\":\"2.0\",\"id\":" + m.id +
+                     ",\"result\":{\"content\":[{\"type\":\"text\",\"text\":" + json::quote(why) +
+                     "}],\"isError\":true}}");
+    return;
+  }
+  std::shared_ptr<const transport::UploadBody> upload;
+  {
     auto prepared = m_tools.prepare_request(m);
     if (prepared.outcome == PreparedRequest::Outcome::rpc_error) {
       CLARIBI_LOG(info, "refused request " << m.id << ": " << prepared.message);
@@ -214,8 +247,6 @@ void Bridge::route(jsonrpc::Message&& m) {
     }
     track(m);
     if (upload && !m_pending[m.id].raw.empty()) m_pending[m.id].upload = upload;
-  } else if (m.kind == jsonrpc::Kind::notification && m.method == "notifications/cancelled") {
-    on_client_cancel(m);  // and the 2025 remote is told too
   }
   send_to_remote(std::move(m), std::move(upload));
 }
@@ -476,6 +507,9 @@ void Bridge::ask_remote(const std::string& method, const std::string& params_jso
   if (!request) {
     done(fail(request.error().message));
     return;
+  }
+  if (m_upstream == Upstream::modern && modern::envelope_version(request->doc).empty()) {
+    request->raw = era::stamp(request->doc, m_identity);
   }
   m_own[id] = std::move(done);
   send_to_remote(std::move(*request));
@@ -1184,6 +1218,9 @@ void Bridge::on_remote_message(jsonrpc::Message&& m, const std::string& related)
   } else if (m.kind == jsonrpc::Kind::request && m_client_era == ClientEra::modern) {
     suspend_call(std::move(m), related);  // a 2026-07-28 client takes no requests
     return;
+  } else if (m.kind == jsonrpc::Kind::notification &&
+             m.method == "notifications/tools/list_changed") {
+    m_schemas.forget();
   } else if (m.kind == jsonrpc::Kind::notification && m.method == "notifications/progress") {
     const auto* params = json::member(m.doc, "params");
     const auto* token = params ? json::member(*params, "progressToken") : nullptr;
@@ -1299,7 +1336,7 @@ bool Bridge::idle() const {
   const bool only_listens = std::all_of(m_pending.begin(), m_pending.end(), [](const auto& p) {
     return p.second.method == "subscriptions/listen";
   });
-  return only_listens && m_era_held.empty() && m_discover_waiting.empty();
+  return only_listens && m_era_held.empty() && m_discover_waiting.empty() && m_schemas.idle();
 }
 
 void Bridge::maybe_finish_after_eof() {
@@ -1320,6 +1357,7 @@ void Bridge::shutdown() {
   m_pending.clear();
   m_progress_owner.clear();
   std::vector<std::string> unanswered = std::move(m_discover_waiting);
+  for (const auto& m : m_schemas.take_held()) unanswered.push_back(m.id);
   for (const auto& m : m_era_held) {
     if (m.kind == jsonrpc::Kind::request) unanswered.push_back(m.id);
   }

@@ -16,6 +16,7 @@
 #include "daemon/listen.hpp"
 #include "daemon/stdout_writer.hpp"
 #include "daemon/tool_layer.hpp"
+#include "daemon/tool_schemas.hpp"
 #include "oauth/oauth.hpp"
 #include "transport/http_worker.hpp"
 #include "transport/remote.hpp"
@@ -127,6 +128,9 @@ class Bridge {
   /// Learns the remote's era (once per process); held messages go out when it is known.
   void discover_upstream(const std::string& meta, bool may_log_in);
   void on_discovered(Result<transport::Discovery>&& d);
+  /// A client request past the era step: the tool layer, the pending table, the remote.
+  /// `schema_failure` is set when the schema its path twin needed could not be learnt.
+  void send_request(jsonrpc::Message&& m, const std::string& schema_failure = {});
   /// Routes one client message by the two eras; false when it was answered or consumed.
   bool translate(jsonrpc::Message& m);
   void answer_initialize(const jsonrpc::Message& m);
@@ -175,6 +179,7 @@ class Bridge {
   BridgeOptions m_options;
   std::function<void()> m_on_finished;
   ToolLayer m_tools;
+  ToolSchemas m_schemas;  ///< calls waiting for a schema the client never listed
   std::unique_ptr<transport::HttpWorker> m_http;
   std::unique_ptr<transport::Remote> m_remote;
   std::unordered_map<std::string, Pending> m_pending;             ///< client requests by id

@@ -165,6 +165,36 @@ std::string random_hex() {
 ToolLayer::ToolLayer(ToolPolicy policy, UploadOptions uploads)
     : m_policy(std::move(policy)), m_uploads(std::move(uploads)) {}
 
+namespace {
+
+std::string call_name(const jsonrpc::Message& m) {
+  if (m.method != "tools/call") return {};
+  const auto* params = json::member(m.doc, "params");
+  return std::string(json::string_or_empty(params ? json::member(*params, "name") : nullptr));
+}
+
+}  // namespace
+
+bool ToolLayer::needs_schema(const jsonrpc::Message& m) const {
+  auto name = call_name(m);
+  if (name.empty() || m_listed.count(name) != 0) return false;
+  const auto* params = json::member(m.doc, "params");
+  const auto* args = params ? json::member(*params, "arguments") : nullptr;
+  if (args == nullptr || !args->IsObject()) return false;
+  constexpr std::string_view k_suffix = "_path";
+  for (const auto& member : args->GetObject()) {
+    std::string_view key(member.name.GetString(), member.name.GetStringLength());
+    if (key.size() > k_suffix.size() && key.substr(key.size() - k_suffix.size()) == k_suffix) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool ToolLayer::is_idempotent_call(const jsonrpc::Message& m) const {
+  return m_idempotent.count(call_name(m)) != 0;
+}
+
 PreparedRequest ToolLayer::prepare_request(jsonrpc::Message& m) const {
   PreparedRequest out;
   if (m.method != "tools/call") return out;
@@ -248,6 +278,17 @@ bool ToolLayer::rewrite_response(const std::string& method, jsonrpc::Message& m)
   bool changed = false;
   for (auto it = list.Begin(); it != list.End();) {
     std::string name(json::string_or_empty(json::member(*it, "name")));
+    m_listed.insert(name);
+    const auto* annotations = json::member(*it, "annotations");
+    auto hint = [&](const char* key) {
+      const auto* v = annotations ? json::member(*annotations, key) : nullptr;
+      return v != nullptr && v->IsBool() && v->GetBool();
+    };
+    if (hint("readOnlyHint") || hint("idempotentHint")) {
+      m_idempotent.insert(name);
+    } else {
+      m_idempotent.erase(name);
+    }
     if (m_policy.active() && m_policy.refusal(name)) {
       it = list.Erase(it);
       changed = true;

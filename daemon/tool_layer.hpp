@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "daemon/uploads.hpp"
@@ -72,6 +73,15 @@ class ToolLayer {
   /// The Mcp-Param-* headers of a tools/call ("Name: value"), from its tool's declarations.
   std::vector<std::string> param_headers(const jsonrpc::Message& m) const;
 
+  /// Whether `m` is a tools/call that may use a path twin (an argument named `*_path`) of a
+  /// tool no tools/list answer has shown yet: its schema must be learnt before it is sent,
+  /// or a local path could reach the remote.
+  bool needs_schema(const jsonrpc::Message& m) const;
+
+  /// Whether sending tools/call `m` twice would do no harm: its tool is annotated
+  /// `readOnlyHint` or `idempotentHint` in the last tools/list.
+  bool is_idempotent_call(const jsonrpc::Message& m) const;
+
   /// Client roots (file:// URIs turned into paths) that also open directories for uploads.
   void set_roots(std::vector<std::string> roots) { m_roots = std::move(roots); }
 
@@ -91,6 +101,8 @@ class ToolLayer {
   UploadOptions m_uploads;
   std::vector<std::string> m_roots;
   std::unordered_map<std::string, ToolInfo> m_tools;  ///< from the last tools/list answers
+  std::unordered_set<std::string> m_listed;           ///< every tool name a tools/list showed
+  std::unordered_set<std::string> m_idempotent;       ///< tools annotated read-only or idempotent
   bool m_header_params = false;
   std::unordered_map<std::string, std::string> m_invalid;  ///< hidden tool → why
 };

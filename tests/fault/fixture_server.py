@@ -63,6 +63,8 @@ class State:
         self.stale_status = 404
         self.get_bodies = {}  # GET path -> (status, content type, bytes) served as is
         self.session_id = None  # the Mcp-Session-Id initialize hands out, instead of a uuid
+        self.tools_page_size = None  # tools/list in pages of this many, with nextCursor
+        self.tools_list_error = None  # a JSON-RPC error object tools/list answers with
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -212,7 +214,18 @@ class Handler(BaseHTTPRequestHandler):
             with self.state.lock:
                 extra = [{"name": n, "description": n, "inputSchema": {"type": "object"}}
                          for n in self.state.extra_tools]
-            self.send_json({"jsonrpc": "2.0", "id": rid, "result": {"tools": TOOLS + extra}})
+                size, error = self.state.tools_page_size, self.state.tools_list_error
+            if error:
+                self.send_json({"jsonrpc": "2.0", "id": rid, "error": error})
+                return
+            tools = extra + TOOLS[1:] + TOOLS[:1]  # the upload tool last: on the last page
+            result = {"tools": tools}
+            if size:
+                start = int((msg.get("params") or {}).get("cursor") or 0)
+                result = {"tools": tools[start:start + size]}
+                if start + size < len(tools):
+                    result["nextCursor"] = str(start + size)
+            self.send_json({"jsonrpc": "2.0", "id": rid, "result": result})
             return
         if method != "tools/call":
             self.send_json({"jsonrpc": "2.0", "id": rid, "result": {}})

@@ -235,6 +235,44 @@ def test_hardlinks_and_control_characters_in_upload_paths_are_refused(fx):
         shutil.rmtree(outside)
 
 
+# ---------------------------------------------------------------- path twins without tools/list
+
+def test_a_path_twin_called_without_tools_list_learns_the_schema_first(fx):
+    d = tempfile.mkdtemp()
+    try:
+        with open(os.path.join(d, "sales.csv"), "wb") as f:
+            f.write(b"region,amount\nnorth,12\n")
+        fx.state.tools_page_size = 4
+        b = Bridge(fx.url, "--upload-dir", d)
+        b.initialize()
+        answer = test_faults._upload(b, os.path.join(d, "sales.csv"))
+        assert text_of(answer).endswith(" 23 csv"), answer
+        posts = [(m, body) for v, m, _, body in fx.state.log if v == "POST"]
+        lists = [body for m, body in posts if m == "tools/list"]
+        assert len(lists) >= 4 and lists[-1]["params"]["cursor"], lists
+        call = [body for m, body in posts if m == "tools/call"][0]
+        assert "data_path" not in call["params"]["arguments"], call
+        assert str(d) not in json.dumps(call), call
+        # Learnt once for the session; a tool the remote does not list goes as the client sent it.
+        answer = b.tool("no_such_tool", {"report_path": "/tmp/x"})
+        assert answer["error"]["message"] == "unknown tool", answer
+        assert [m for m, _ in [(m, b) for v, m, _, b in fx.state.log]].count("tools/list") == len(lists)
+        b.close()
+        b.check_stdout()
+        # A listing that fails: the call is refused as a tool error, nothing reaches the remote.
+        fx.state.tools_list_error = {"code": -32603, "message": "listing is broken"}
+        before = len(fx.state.log)
+        b = Bridge(fx.url, "--upload-dir", d)
+        b.initialize()
+        answer = test_faults._upload(b, os.path.join(d, "sales.csv"))
+        assert answer["result"]["isError"] is True and "listing is broken" in text_of(answer), answer
+        assert "tools/call" not in [m for v, m, _, _ in fx.state.log[before:]]
+        b.close()
+        b.check_stdout()
+    finally:
+        shutil.rmtree(d)
+
+
 # ---------------------------------------------------------------- session ids
 
 def test_unusable_session_ids_are_refused_not_echoed(fx):

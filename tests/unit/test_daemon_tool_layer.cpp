@@ -120,3 +120,32 @@ TEST_CASE("the tool layer hides tools in tools/list answers and refuses their ca
       jsonrpc::parse(R"({"jsonrpc":"2.0","id":3,"result":{"tools":[{"name":"delete_x"}]}})");
   CHECK_FALSE(open.rewrite_response("tools/list", *again));
 }
+
+TEST_CASE("a *_path argument of a tool never listed needs its schema; hints mark idempotence") {
+  ToolLayer layer;
+  auto call = [](const char* name, const char* args) {
+    auto m = jsonrpc::parse(
+        std::string(R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":")") + name +
+        R"(","arguments":)" + args + "}}");
+    REQUIRE(m);
+    return std::move(*m);
+  };
+  CHECK(layer.needs_schema(call("upload", R"({"data_path":"/tmp/a.csv"})")));
+  CHECK_FALSE(layer.needs_schema(call("upload", R"({"data_base64":"YQ=="})")));
+  CHECK_FALSE(layer.needs_schema(call("upload", R"({"_path":"x"})")));
+  auto list = jsonrpc::parse(
+      R"({"jsonrpc":"2.0","id":2,"result":{"tools":[)"
+      R"({"name":"upload","inputSchema":{"type":"object","properties":{"data_base64":{"type":"string"}}}},)"
+      R"({"name":"get_report","annotations":{"readOnlyHint":true},"inputSchema":{"type":"object"}},)"
+      R"({"name":"retry_safe","annotations":{"idempotentHint":true,"readOnlyHint":false}},)"
+      R"({"name":"charge","annotations":{"destructiveHint":true}}]}})");
+  REQUIRE(list);
+  layer.rewrite_response("tools/list", *list);
+  CHECK_FALSE(layer.needs_schema(call("upload", R"({"data_path":"/tmp/a.csv"})")));
+  CHECK(layer.needs_schema(call("never_listed", R"({"out_path":"/tmp/a"})")));
+  CHECK(layer.is_idempotent_call(call("get_report", "{}")));
+  CHECK(layer.is_idempotent_call(call("retry_safe", "{}")));
+  CHECK_FALSE(layer.is_idempotent_call(call("charge", "{}")));
+  CHECK_FALSE(layer.is_idempotent_call(call("upload", "{}")));
+  CHECK_FALSE(layer.is_idempotent_call(call("never_listed", "{}")));
+}
