@@ -290,6 +290,7 @@ void Bridge::load_credentials() {
 void Bridge::send_now(jsonrpc::Message&& m, std::shared_ptr<const transport::UploadBody> upload) {
   transport::SendExtras extras;
   extras.headers = m_tools.param_headers(m);
+  extras.at_most_once = m_tools.must_not_repeat(m);
   if (!m_session_init_id.empty() && m.id == m_session_init_id) {
     extras.may_log_in = m_session_may_log_in;
   }

@@ -195,6 +195,22 @@ bool ToolLayer::is_idempotent_call(const jsonrpc::Message& m) const {
   return m_idempotent.count(call_name(m)) != 0;
 }
 
+bool ToolLayer::must_not_repeat(const jsonrpc::Message& m) const {
+  if (m.kind != jsonrpc::Kind::request) return false;
+  if (m.method == "tools/call") return !is_idempotent_call(m);
+  static const std::unordered_set<std::string> k_safe = {
+      "initialize",          "ping",
+      "server/discover",     "tools/list",
+      "prompts/list",        "prompts/get",
+      "resources/list",      "resources/templates/list",
+      "resources/read",      "tasks/get",
+      "tasks/list",          "tasks/result",
+      "logging/setLevel",    "completion/complete",
+      "resources/subscribe", "resources/unsubscribe",
+      "subscriptions/listen"};
+  return k_safe.count(m.method) == 0;
+}
+
 PreparedRequest ToolLayer::prepare_request(jsonrpc::Message& m) const {
   PreparedRequest out;
   if (m.method != "tools/call") return out;

@@ -82,6 +82,11 @@ class ToolLayer {
   /// `readOnlyHint` or `idempotentHint` in the last tools/list.
   bool is_idempotent_call(const jsonrpc::Message& m) const;
 
+  /// Whether the remote must act on request `m` at most once: a tools/call that is not
+  /// idempotent, or a method MCP does not define as safe to repeat (lists, reads, gets, ping,
+  /// initialize, discover, subscriptions, log level, completion).
+  bool must_not_repeat(const jsonrpc::Message& m) const;
+
   /// Client roots (file:// URIs turned into paths) that also open directories for uploads.
   void set_roots(std::vector<std::string> roots) { m_roots = std::move(roots); }
 

@@ -76,7 +76,27 @@ struct HttpWorker::Transfer {
   bool too_large = false;
   std::unique_ptr<SseParser> sse;
   std::unique_ptr<UploadState> upload;
+  std::size_t body_offset = 0;  ///< a memory body read through on_read (at_most_once)
+  std::uint64_t handed = 0;     ///< body bytes given to libcurl since the last rewind
+  bool response_seen = false;   ///< a status line came back
+  int attempts = 0;             ///< connections the request was about to go out on
+  bool refused_resend = false;  ///< a rewind was refused: the whole body had gone out
   char error[CURL_ERROR_SIZE] = {};
+
+  std::uint64_t body_size() const {
+    return request.upload ? request.upload->total() : request.body.size();
+  }
+  /// Back to the first body byte. False when the body must not go out again.
+  bool rewind() {
+    if (request.at_most_once && !response_seen && handed == body_size()) {
+      refused_resend = true;
+      return false;
+    }
+    if (upload) upload->reset();
+    body_offset = 0;
+    handed = 0;
+    return true;
+  }
 
   ~Transfer() {
     if (easy != nullptr) curl_easy_cleanup(easy);
@@ -139,6 +159,14 @@ HttpWorker::TransferId HttpWorker::start(HttpRequest request, HttpHandlers handl
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.upload->total()));
     // Bigger pieces than the 64 KiB default: fewer callbacks and writes for megabytes.
     curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024);
+  } else if (r.method == "POST" && r.at_most_once) {
+    // Read through a callback, so that libcurl must ask before it sends the body again.
+    curl_easy_setopt(e, CURLOPT_POST, 1L);
+    curl_easy_setopt(e, CURLOPT_READFUNCTION, &HttpWorker::on_read);
+    curl_easy_setopt(e, CURLOPT_READDATA, t.get());
+    curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, &HttpWorker::on_seek);
+    curl_easy_setopt(e, CURLOPT_SEEKDATA, t.get());
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
   } else if (r.method == "POST") {
     curl_easy_setopt(e, CURLOPT_POST, 1L);
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.data());
@@ -155,6 +183,10 @@ HttpWorker::TransferId HttpWorker::start(HttpRequest request, HttpHandlers handl
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &HttpWorker::on_header);
   curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
   curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
+  if (r.at_most_once) {
+    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, &HttpWorker::on_prereq);
+    curl_easy_setopt(e, CURLOPT_PREREQDATA, t.get());
+  }
 
   auto id = t->id;
   {
@@ -181,6 +213,7 @@ std::size_t HttpWorker::on_header(char* data, std::size_t size, std::size_t n, v
   auto* t = static_cast<Transfer*>(self);
   std::string_view line(data, size * n);
   if (line.rfind("HTTP/", 0) == 0) {
+    t->response_seen = true;
     t->head.headers.clear();  // a new response (after a redirect or 100-continue)
     return size * n;
   }
@@ -224,16 +257,37 @@ void HttpWorker::deliver_head(Transfer& t) {
 int HttpWorker::on_seek(void* self, std::int64_t offset, int origin) {
   auto* t = static_cast<Transfer*>(self);
   // libcurl rewinds to resend the whole body (a redirect, a retried connection).
-  if (offset != 0 || origin != SEEK_SET || !t->upload) return CURL_SEEKFUNC_CANTSEEK;
-  t->upload->reset();
-  return CURL_SEEKFUNC_OK;
+  if (offset != 0 || origin != SEEK_SET) return CURL_SEEKFUNC_CANTSEEK;
+  return t->rewind() ? CURL_SEEKFUNC_OK : CURL_SEEKFUNC_FAIL;
+}
+
+int HttpWorker::on_prereq(void* self, char*, char*, int, int) {
+  auto* t = static_cast<Transfer*>(self);
+  // A second attempt without a rewind: libcurl retries a reused connection that died before
+  // any body byte was written, but bytes handed to it may have been lost in its buffer.
+  if (++t->attempts > 1 && t->handed > 0 && !t->rewind()) return CURL_PREREQFUNC_ABORT;
+  return CURL_PREREQFUNC_OK;
 }
 
 std::size_t HttpWorker::on_read(char* buffer, std::size_t size, std::size_t n, void* self) {
   auto* t = static_cast<Transfer*>(self);
+  if (!t->upload) {  // a memory body
+    const auto& body = t->request.body;
+    std::size_t k = std::min(size * n, body.size() - t->body_offset);
+    std::memcpy(buffer, body.data() + t->body_offset, k);
+    t->body_offset += k;
+    t->handed += k;
+    return k;
+  }
+  std::size_t given = read_upload(*t, buffer, size * n);
+  if (given != CURL_READFUNC_ABORT) t->handed += given;
+  return given;
+}
+
+std::size_t HttpWorker::read_upload(Transfer& transfer, char* buffer, std::size_t room) {
+  auto* t = &transfer;
   auto& u = *t->upload;
   const auto& body = *t->request.upload;
-  std::size_t room = size * n;
   std::size_t given = 0;
   auto give = [&](const char* data, std::size_t len) {
     std::size_t k = std::min(len, room - given);
@@ -351,6 +405,8 @@ void HttpWorker::finish(Transfer& t, int curl_code) {
                      : std::string(curl_easy_strerror(static_cast<CURLcode>(curl_code)));
   }
   if (!done.ok && t.upload && !t.upload->error.empty()) done.error = t.upload->error;
+  done.maybe_delivered = !done.ok && t.request.at_most_once && !t.response_seen &&
+                         (t.refused_resend || t.handed == t.body_size());
   done.body = std::move(t.body);
   asio::post(m_io, [alive = t.alive, fn = t.handlers.on_done, id = t.id, this,
                     done = std::move(done)]() mutable {

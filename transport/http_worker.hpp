@@ -40,6 +40,12 @@ struct HttpRequest {
   std::size_t max_body = std::size_t{64} << 20;  ///< a JSON body, or one SSE event
   std::string ca_file;
   bool allow_http_redirects = false;
+  /// The server must act on this body at most once (a tools/call that is not idempotent).
+  /// libcurl re-sends a request whose reused connection died before any answer, POSTs too;
+  /// with this set, a body that went out whole is never sent again: the transfer fails with
+  /// `HttpDone::maybe_delivered` instead. A body cut short is still re-sent, as no server
+  /// acts on half a body.
+  bool at_most_once = false;
 };
 
 /// Status line and headers of the final response.
@@ -58,6 +64,9 @@ struct HttpDone {
   bool too_large = false;  ///< a body or event passed `max_body`
   std::string error;       ///< libcurl's message when !ok
   std::string body;        ///< the whole body, for responses that are not event streams
+  /// An `at_most_once` request failed after its whole body went out and before any byte
+  /// of an answer came back: the server may or may not have acted on it.
+  bool maybe_delivered = false;
 };
 
 /// Callbacks, all run on the io thread in the order the data arrived.
@@ -96,6 +105,8 @@ class HttpWorker {
   static std::size_t on_header(char* data, std::size_t size, std::size_t n, void* self);
   static std::size_t on_read(char* buffer, std::size_t size, std::size_t n, void* self);
   static int on_seek(void* self, std::int64_t offset, int origin);
+  static int on_prereq(void* self, char* ip, char* local_ip, int port, int local_port);
+  static std::size_t read_upload(Transfer& t, char* buffer, std::size_t room);
   void deliver_head(Transfer& t);
 
   asio::io_context& m_io;

@@ -14,6 +14,9 @@ namespace claribi::transport {
 namespace {
 
 constexpr int k_max_resumes = 5;
+/// Sends again of a request whose connection failed before any answer: 50, 100, 200 ms.
+constexpr int k_max_net_retries = 3;
+constexpr long k_net_retry_ms = 50;
 constexpr long k_default_reconnect_ms = 500;
 constexpr long k_max_backoff_ms = 30000;
 /// How long requests wait for the remote to take notifications/initialized.
@@ -38,6 +41,8 @@ struct Remote::Outgoing {
   bool modern = false;
   std::vector<std::string> headers;
   bool may_log_in = true;  ///< a 401 may start the authorization round
+  bool at_most_once = false;
+  int net_retries = 0;
   int generation = 0;
   bool sent_with_session = false;
   /// Why the Mcp-Session-Id this initialize got cannot be used; empty when it can.
@@ -164,6 +169,29 @@ HttpRequest Remote::make_request(std::string method, const std::string& url) con
   return r;
 }
 
+bool Remote::retry_unanswered(const std::shared_ptr<Outgoing>& o, const HttpDone& done) {
+  if (done.maybe_delivered) {
+    fail(o, "the connection to " + display_url(m_options.url) +
+                " broke after the request went out and before any answer (" + done.error +
+                "): the call may or may not have run on the server. Check its effect (list or "
+                "get what it would have changed) before repeating it.");
+    return true;
+  }
+  if (o->net_retries >= k_max_net_retries || m_closing) return false;
+  long delay = k_net_retry_ms << o->net_retries;
+  ++o->net_retries;
+  CLARIBI_LOG(info, (o->method.empty() ? "a response" : o->method)
+                        << " got no answer (" << done.error << "); sending it again in " << delay
+                        << " ms");
+  o->transfer = 0;
+  auto timer = std::make_shared<asio::steady_timer>(m_io, std::chrono::milliseconds(delay));
+  timer->async_wait([this, o, timer](const std::error_code& ec) {
+    if (ec || m_closing || (o->kind == jsonrpc::Kind::request && o->answered)) return;
+    post(o);
+  });
+  return true;
+}
+
 void Remote::send(jsonrpc::Message&& message, SendExtras extras) {
   auto o = std::make_shared<Outgoing>();
   o->upload = std::move(extras.upload);
@@ -181,6 +209,7 @@ void Remote::send(jsonrpc::Message&& message, SendExtras extras) {
   }
   for (auto& h : extras.headers) o->headers.push_back(std::move(h));
   o->may_log_in = extras.may_log_in;
+  o->at_most_once = extras.at_most_once;
   o->method = std::move(message.method);
   o->id = std::move(message.id);
   o->raw = std::move(message.raw);
@@ -253,6 +282,7 @@ void Remote::post(std::shared_ptr<Outgoing> o) {
   } else {
     req.body = o->raw;
   }
+  req.at_most_once = o->at_most_once;
   o->generation = m_generation;
   o->sent_with_session = !m_session_id.empty() && !is_initialize && !o->modern;
 
@@ -293,6 +323,7 @@ void Remote::finish_post(const std::shared_ptr<Outgoing>& o, const HttpHead& hea
   if (m_closing) return;
   const long status = head.status;
   const bool is_request = o->kind == jsonrpc::Kind::request;
+  if (!done.ok && status == 0 && retry_unanswered(o, done)) return;
   if (!done.ok && status == 0) {
     auto why = "cannot reach " + display_url(m_options.url) + ": " + done.error +
                ". Check the URL, the network and proxy settings (or --ca-file for TLS "
@@ -311,11 +342,22 @@ void Remote::finish_post(const std::shared_ptr<Outgoing>& o, const HttpHead& hea
          status);
     return;
   }
-  if (!done.ok && !head.is_event_stream() && status / 100 == 2) {
+  if (!done.ok && !head.is_event_stream() && status / 100 == 2 && !done.too_large) {
     // A head came, then the transfer failed (headers too large, broken chunked encoding, a
-    // reset): libcurl's reason says more than "no answer".
-    fail(o, "the remote's answer broke off (HTTP " + std::to_string(status) + "): " + done.error,
-         status);
+    // reset): libcurl's reason says more than "no answer". What may repeat is sent again.
+    if (!o->at_most_once && o->net_retries < k_max_net_retries) {
+      HttpDone again;
+      again.error = done.error;
+      if (retry_unanswered(o, again)) return;
+    }
+    std::string why =
+        "the remote's answer broke off (HTTP " + std::to_string(status) + "): " + done.error;
+    if (o->at_most_once) {
+      why +=
+          ". The call reached the server and may have run; its answer was lost. Check its "
+          "effect before repeating it.";
+    }
+    fail(o, why, status);
     return;
   }
   if (o->sent_with_session && says_session_lost(status, done.body)) {
@@ -875,6 +917,7 @@ void Remote::legacy_post(std::shared_ptr<Outgoing> o) {
   } else {
     req.body = o->raw;
   }
+  req.at_most_once = o->at_most_once;
   o->generation = m_generation;
   o->sent_with_session = true;
   auto head = std::make_shared<HttpHead>();
@@ -885,6 +928,7 @@ void Remote::legacy_post(std::shared_ptr<Outgoing> o) {
   h.on_done = [this, o, head](HttpDone&& done) {
     if (o->kind != jsonrpc::Kind::request) sent_one();
     if (m_closing) return;
+    if (!done.ok && head->status == 0 && retry_unanswered(o, done)) return;
     if (!done.ok && head->status == 0) {
       fail(o, "cannot reach " + display_url(m_options.url) + ": " + done.error);
       return;

@@ -46,6 +46,10 @@ struct SendExtras {
   std::vector<std::string> headers;
   /// A 401 may start the authorization round (false: it fails the request at once).
   bool may_log_in = true;
+  /// The remote must act on it at most once (a tools/call that is not idempotent): never
+  /// sent again once it may have arrived, and a failure then says it may or may not have run.
+  /// Otherwise a request that never got an answer is sent again, a few times.
+  bool at_most_once = false;
 };
 
 /// The outcome of `Remote::discover`.
@@ -156,6 +160,10 @@ class Remote {
   void capture_initialize_result(const jsonrpc::Message& m);
   void send_discover(std::string meta_json, bool may_log_in, int attempt,
                      std::function<void(Result<Discovery>)> done);
+  /// A transfer that failed before any answer: sends it again after a back-off (true), fails
+  /// it as maybe-run when it may have arrived and must not repeat (true), or leaves the
+  /// failure to the caller (false).
+  bool retry_unanswered(const std::shared_ptr<Outgoing>& o, const HttpDone& done);
   void finish_refused(const std::shared_ptr<Outgoing>& o, long status, const std::string& body,
                       const std::string& why);
   long next_backoff(int failures) const;

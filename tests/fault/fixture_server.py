@@ -2,6 +2,7 @@
 
 Binds 127.0.0.1 on an ephemeral port. Tools:
   digest {data}        sha256 and length of `data` (checks large messages arrive intact)
+  count {key}          counts each execution per key (state.executions): runs twice show up
   sleep {seconds}      answers after a delay
   progress {steps}     SSE answer: `steps` progress notifications 0.4 s apart, then the result
   cut                  SSE answer: one event with an id, then the connection drops; the answer
@@ -34,8 +35,11 @@ UPLOAD_TOOL = {
         "wait_seconds": {"type": "number"}},
         "required": ["name", "format", "data_base64"]}}
 
-TOOLS = [UPLOAD_TOOL] + [{"name": n, "description": n, "inputSchema": {"type": "object"}} for n in
-         ("digest", "deep", "deep_sse", "huge_headers", "bad_chunked", "sleep", "progress", "cut", "garbage", "html", "huge", "status", "verify_email", "announce_tools", "delete_everything", "huge_chunked")]
+COUNT_SAFE = {"name": "count_safe", "description": "count, declared idempotent",
+              "annotations": {"idempotentHint": True}, "inputSchema": {"type": "object"}}
+
+TOOLS = [UPLOAD_TOOL, COUNT_SAFE] + [{"name": n, "description": n, "inputSchema": {"type": "object"}} for n in
+         ("digest", "count", "deep", "deep_sse", "huge_headers", "bad_chunked", "sleep", "progress", "cut", "garbage", "html", "huge", "status", "verify_email", "announce_tools", "delete_everything", "huge_chunked")]
 
 
 # What the official TypeScript SDK's examples answer to an unknown Mcp-Session-Id (HTTP 400).
@@ -65,10 +69,14 @@ class State:
         self.session_id = None  # the Mcp-Session-Id initialize hands out, instead of a uuid
         self.tools_page_size = None  # tools/list in pages of this many, with nextCursor
         self.tools_list_error = None  # a JSON-RPC error object tools/list answers with
+        self.executions = {}  # count {key}: how often each key ran
 
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: with Nagle's algorithm the body waits for
+    # the client's delayed ACK, 40 ms a message.
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):
         pass
@@ -233,7 +241,12 @@ class Handler(BaseHTTPRequestHandler):
         name = msg["params"]["name"]
         args = msg["params"].get("arguments", {})
         result = lambda text: {"jsonrpc": "2.0", "id": rid, "result": {"content": [{"type": "text", "text": text}]}}
-        if name == "digest":
+        if name in ("count", "count_safe"):  # records each execution of `key`
+            with self.state.lock:
+                key = args.get("key")
+                self.state.executions[key] = self.state.executions.get(key, 0) + 1
+            self.send_json(result(f"counted {key}"))
+        elif name == "digest":
             data = args.get("data", "").encode()
             self.send_json(result(f"{hashlib.sha256(data).hexdigest()} {len(data)}"))
         elif name == "sleep":
@@ -372,6 +385,9 @@ class Server(ThreadingHTTPServer):
         super().__init__(*args, **kwargs)
         self.connections = set()
         self.connections_lock = threading.Lock()
+
+    def handle_error(self, request, client_address):
+        pass  # a client (or the reset proxy) that drops the connection is part of the tests
 
     def process_request(self, request, client_address):
         with self.connections_lock:
