@@ -2,6 +2,7 @@
 
 #include "oauth/crypto.hpp"
 #include "util/log.hpp"
+#include "util/platform.hpp"
 #include "util/text.hpp"
 
 #include <asio/post.hpp>
@@ -123,7 +124,8 @@ Bridge::Bridge(asio::io_context& io, StdoutWriter& out, BridgeOptions options,
           }),
       m_refresh_timer(io),
       m_poster(std::make_shared<Poster>()),
-      m_grace(io) {
+      m_grace(io),
+      m_trim_timer(io) {
   m_poster->io = &io;
 }
 
@@ -1120,6 +1122,12 @@ void Bridge::forget(const std::string& id) {
   if (it->second.timer) it->second.timer->cancel();
   if (!it->second.progress_token.empty()) m_progress_owner.erase(it->second.progress_token);
   m_pending.erase(it);
+  if (m_pending.empty()) {
+    m_trim_timer.expires_after(std::chrono::seconds(1));
+    m_trim_timer.async_wait([this](const std::error_code& ec) {
+      if (!ec && m_pending.empty()) platform::release_free_memory();
+    });
+  }
   maybe_finish_after_eof();
 }
 
@@ -1350,6 +1358,7 @@ void Bridge::shutdown() {
   if (m_shutting_down) return;
   m_shutting_down = true;
   m_grace.cancel();
+  m_trim_timer.cancel();
   for (auto& [id, p] : m_pending) {
     if (p.timer) p.timer->cancel();
     reply_error(id, jsonrpc::code::remote_failed,

@@ -235,6 +235,9 @@ class Bridge {
   bool m_shutting_down = false;
   bool m_finished = false;
   asio::steady_timer m_grace;
+  /// Runs when the pending table stayed empty a moment after it drained: freed memory goes
+  /// back to the system, so a burst does not leave the process at its high-water mark.
+  asio::steady_timer m_trim_timer;
 };
 
 }  // namespace claribi::daemon

@@ -22,6 +22,9 @@
 #include <climits>
 #include <csignal>
 #include <cstdlib>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #endif
 
 namespace claribi::platform {
@@ -193,6 +196,8 @@ std::string InputFile::last_error() const {
   return system_message(static_cast<DWORD>(m_error));
 }
 
+void release_free_memory() {}  // the Windows heap decommits on its own
+
 #else
 
 namespace {
@@ -318,6 +323,13 @@ std::string InputFile::last_error() const {
   return std::strerror(m_error);
 }
 
+#ifdef __GLIBC__
+void release_free_memory() {
+  malloc_trim(0);
+}
+#else
+void release_free_memory() {}
+#endif
 #endif
 
 }  // namespace claribi::platform

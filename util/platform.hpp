@@ -45,6 +45,11 @@ class HiddenInput {
 /// where rename refuses an existing target). Returns the reason on failure.
 Result<void> replace_file(const std::string& from, const std::string& to);
 
+/// Gives heap pages freed since the last call back to the system (glibc keeps freed pages
+/// inside its arenas resident otherwise, so memory stays at a burst's high-water mark).
+/// Cheap: a walk over the arenas. Nothing where the allocator returns memory by itself.
+void release_free_memory();
+
 /// The running executable's absolute path, links resolved; empty when unknown.
 std::string own_executable();
 
