@@ -276,8 +276,8 @@ PreparedRequest ToolLayer::prepare_request(jsonrpc::Message& m) const {
 std::vector<std::string> ToolLayer::param_headers(const jsonrpc::Message& m) const {
   if (!m_header_params || m.method != "tools/call") return {};
   const auto* params = json::member(m.doc, "params");
-  auto info = m_tools.find(
-      std::string(json::string_or_empty(params ? json::member(*params, "name") : nullptr)));
+  if (params == nullptr) return {};
+  auto info = m_tools.find(std::string(json::string_or_empty(json::member(*params, "name"))));
   if (info == m_tools.end()) return {};
   return transport::modern::param_headers(info->second.header_params,
                                           json::member(*params, "arguments"));
@@ -293,6 +293,10 @@ bool ToolLayer::rewrite_response(const std::string& method, jsonrpc::Message& m)
   auto& a = m.doc.GetAllocator();
   bool changed = false;
   for (auto it = list.Begin(); it != list.End();) {
+    if (!it->IsObject()) {  // not a tool: the client will judge it; nothing here to read
+      ++it;
+      continue;
+    }
     std::string name(json::string_or_empty(json::member(*it, "name")));
     m_listed.insert(name);
     const auto* annotations = json::member(*it, "annotations");

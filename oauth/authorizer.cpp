@@ -549,7 +549,8 @@ struct Authorizer::Impl {
     t.scope = str(*doc, "scope");
     t.obtained_at = now_seconds();
     if (const auto* e = json::member(*doc, "expires_in"); e != nullptr && e->IsNumber()) {
-      t.expires_at = t.obtained_at + static_cast<std::int64_t>(e->GetDouble());
+      // At most ten years: a longer lifetime is a broken answer, and the sum must not overflow.
+      t.expires_at = t.obtained_at + json::clamped_int(e, 0, 10LL * 365 * 24 * 3600, 0);
     }
     t.issuer = d.as.issuer;
     t.token_endpoint = d.as.token_endpoint;
@@ -837,11 +838,12 @@ struct Authorizer::Impl {
     log::add_secret(device_code);
     long interval = 5;
     if (const auto* i = json::member(*doc, "interval"); i != nullptr && i->IsNumber()) {
-      interval = std::max<long>(1, static_cast<long>(i->GetDouble()));
+      interval = static_cast<long>(json::clamped_int(i, 1, 600, 5));
     }
     long expires = o.login_timeout_ms / 1000;
     if (const auto* e = json::member(*doc, "expires_in"); e != nullptr && e->IsNumber()) {
-      expires = std::min<long>(expires, static_cast<long>(e->GetDouble()));
+      expires =
+          std::min<long>(expires, static_cast<long>(json::clamped_int(e, 0, expires, expires)));
     }
     log::write(log::Level::warn, "To sign in to " + display_url(o.server) + ", visit " + uri +
                                      " on any device and enter the code " + user_code +

@@ -115,8 +115,8 @@ Result<TokenSet> TokenSet::from_json(std::string_view text) {
     return std::string(json::string_or_empty(json::member(doc, name)));
   };
   auto num = [&doc](const char* name) -> std::int64_t {
-    const auto* v = json::member(doc, name);
-    return v != nullptr && v->IsNumber() ? static_cast<std::int64_t>(v->GetDouble()) : 0;
+    // Seconds since 1970: anything past year 275,000 is a broken value, not a date.
+    return json::clamped_int(json::member(doc, name), 0, std::int64_t{1} << 53, 0);
   };
   t.access_token = str("access_token");
   if (t.access_token.empty()) return fail("the stored token set has no access token");

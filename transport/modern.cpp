@@ -156,7 +156,7 @@ std::string encode_header_value(std::string_view value) {
 
 std::vector<std::string> standard_headers(std::string_view method, const json::Value& message) {
   std::vector<std::string> h;
-  h.push_back("Mcp-Method: " + std::string(method));
+  h.push_back("Mcp-Method: " + encode_header_value(method));
   const char* field = nullptr;
   if (method == "tools/call" || method == "prompts/get") {
     field = "name";

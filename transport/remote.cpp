@@ -201,7 +201,7 @@ void Remote::send(jsonrpc::Message&& message, SendExtras extras) {
     auto version = modern::envelope_version(message.doc);
     if (!version.empty()) {
       o->modern = true;
-      o->headers.push_back("MCP-Protocol-Version: " + std::string(version));
+      o->headers.push_back("MCP-Protocol-Version: " + modern::encode_header_value(version));
       for (auto& h : modern::standard_headers(message.method, message.doc)) {
         o->headers.push_back(std::move(h));
       }

@@ -10,6 +10,8 @@
 #include <rapidjson/writer.h>
 #include <tl/expected.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -41,7 +43,14 @@ class DepthLimited {
   bool Uint(unsigned i) { return m_doc.Uint(i); }
   bool Int64(int64_t i) { return m_doc.Int64(i); }
   bool Uint64(uint64_t i) { return m_doc.Uint64(i); }
-  bool Double(double d) { return m_doc.Double(d); }
+  bool Double(double d) {
+    // RapidJSON 1.1 yields infinity between DBL_MAX and 1e309, which no writer can write.
+    if (!std::isfinite(d)) {
+      m_out_of_range = true;
+      return false;
+    }
+    return m_doc.Double(d);
+  }
   bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) {
     return m_doc.RawNumber(s, n, copy);
   }
@@ -58,6 +67,7 @@ class DepthLimited {
     return m_doc.EndArray(n);
   }
   bool too_deep() const { return m_too_deep; }
+  bool out_of_range() const { return m_out_of_range; }
 
  private:
   bool enter() {
@@ -68,6 +78,7 @@ class DepthLimited {
   Document& m_doc;
   unsigned m_depth = 0;
   bool m_too_deep = false;
+  bool m_out_of_range = false;
 };
 
 }  // namespace detail
@@ -78,6 +89,7 @@ class DepthLimited {
 inline tl::expected<void, ParseError> parse(Document& doc, std::string_view text) {
   rapidjson::ParseResult result;
   bool too_deep = false;
+  bool out_of_range = false;
   auto generate = [&](Document& target) {
     detail::DepthLimited handler(target);
     rapidjson::MemoryStream ms(text.data(), text.size());
@@ -85,6 +97,7 @@ inline tl::expected<void, ParseError> parse(Document& doc, std::string_view text
     rapidjson::Reader reader;
     result = reader.Parse<rapidjson::kParseIterativeFlag>(is, handler);
     too_deep = handler.too_deep();
+    out_of_range = handler.out_of_range();
     // RapidJSON takes a NUL for the end of the text: what follows one must not pass unseen.
     if (!result.IsError() && is.Tell() != text.size()) {
       result.Set(rapidjson::kParseErrorDocumentRootNotSingular, is.Tell());
@@ -99,7 +112,23 @@ inline tl::expected<void, ParseError> parse(Document& doc, std::string_view text
     return tl::unexpected(ParseError{
         "nesting deeper than " + std::to_string(k_max_depth) + " levels", result.Offset()});
   }
+  if (out_of_range) {
+    return tl::unexpected(ParseError{"a number beyond the range of a double", result.Offset()});
+  }
   return tl::unexpected(ParseError{rapidjson::GetParseError_En(result.Code()), result.Offset()});
+}
+
+/// `v` as an integer in [lo, hi] (fractions dropped, out-of-range values clamped), or
+/// `fallback` when it is not a number. Never the undefined cast of a huge double.
+inline std::int64_t clamped_int(const Value* v, std::int64_t lo, std::int64_t hi,
+                                std::int64_t fallback) {
+  if (v == nullptr || !v->IsNumber()) return fallback;
+  if (v->IsInt64()) return std::min(std::max(v->GetInt64(), lo), hi);
+  if (v->IsUint64()) return hi;  // above INT64_MAX
+  double d = v->GetDouble();
+  if (!(d > static_cast<double>(lo))) return lo;
+  if (!(d < static_cast<double>(hi))) return hi;
+  return static_cast<std::int64_t>(d);
 }
 
 /// The value of `text`, or null when it is not JSON (see parse).

@@ -5,6 +5,9 @@
 namespace claribi::jsonrpc {
 namespace {
 
+/// The text of the top-level id of a message of which only `head` and `tail` are kept.
+std::optional<std::string_view> scan_id(std::string_view head, std::string_view tail);
+
 tl::expected<Message, Invalid> classify(json::Document doc, std::string raw) {
   if (!doc.IsObject()) {
     return tl::unexpected(
@@ -18,7 +21,11 @@ tl::expected<Message, Invalid> classify(json::Document doc, std::string raw) {
     if (m.id.empty()) {
       // A fraction or an integer past 64 bits: answered with the id as written, which the
       // client can match, though the bridge cannot promise a remote would keep its digits.
-      std::string written = id->IsNumber() ? find_id(raw, {}).value_or("") : std::string();
+      std::string written;
+      if (auto v = id->IsNumber() ? scan_id(raw, {}) : std::nullopt) {
+        json::Document number;
+        if (json::parse(number, *v) && number.IsNumber()) written = std::string(*v);
+      }
       return tl::unexpected(Invalid{code::invalid_request,
                                     "the id must be a string or an integer that fits in 64-bit "
                                     "(MCP allows string and integer ids)",
@@ -187,7 +194,16 @@ std::optional<std::string_view> trailing_id(std::string_view tail) {
 
 }  // namespace
 
-std::optional<std::string> find_id(std::string_view head, std::string_view tail) {
+namespace {
+
+/// `text` when it is a JSON string or integer (what an id may be), else nothing.
+std::optional<std::string> usable_id(std::string_view text) {
+  json::Document doc;
+  if (!json::parse(doc, text) || id_text(doc).empty()) return std::nullopt;
+  return std::string(text);
+}
+
+std::optional<std::string_view> scan_id(std::string_view head, std::string_view tail) {
   // Walk the head tracking depth and strings; take "id" when it is a key at depth 1.
   int depth = 0;
   bool in_string = false;
@@ -215,16 +231,20 @@ std::optional<std::string> find_id(std::string_view head, std::string_view tail)
     } else if (c == '}' || c == ']') {
       --depth;
     } else if (c == ':' && depth == 1 && last_string == "id") {
-      auto v = value_at(head, i + 1);
-      if (!v) return std::nullopt;
-      return std::string(*v);
+      return value_at(head, i + 1);
     } else if (c == ',' || c == ':') {
       last_string = {};
     }
   }
   // Serializers that put the id last: ..., "id": 7}
-  if (auto v = trailing_id(tail)) return std::string(*v);
-  return std::nullopt;
+  return trailing_id(tail);
+}
+
+}  // namespace
+
+std::optional<std::string> find_id(std::string_view head, std::string_view tail) {
+  auto v = scan_id(head, tail);
+  return v ? usable_id(*v) : std::nullopt;
 }
 
 }  // namespace claribi::jsonrpc

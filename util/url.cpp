@@ -79,6 +79,7 @@ std::string display_url(const Url& url) {
 }
 
 std::string percent_encode(std::string_view s) {
+  if (s.empty()) return {};  // libcurl reads a length of 0 as "up to the NUL"
   // Since libcurl 7.82 the handle argument is unused.
   std::unique_ptr<char, void (*)(void*)> out(
       curl_easy_escape(nullptr, s.data(), static_cast<int>(s.size())), curl_free);
@@ -86,6 +87,7 @@ std::string percent_encode(std::string_view s) {
 }
 
 std::string percent_decode(std::string_view s) {
+  if (s.empty()) return {};
   int n = 0;
   std::unique_ptr<char, void (*)(void*)> out(
       curl_easy_unescape(nullptr, s.data(), static_cast<int>(s.size()), &n), curl_free);

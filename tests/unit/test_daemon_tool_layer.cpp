@@ -149,3 +149,29 @@ TEST_CASE("a *_path argument of a tool never listed needs its schema; hints mark
   CHECK_FALSE(layer.is_idempotent_call(call("upload", "{}")));
   CHECK_FALSE(layer.is_idempotent_call(call("never_listed", "{}")));
 }
+
+// Found by fuzz_tool_layer (tests/fuzz/crashes): a remote's hostile tools/list and a client's
+// tools/call without params crashed the bridge.
+TEST_CASE("a tools/list entry that is not an object is passed over, not read") {
+  ToolLayer layer;
+  auto list = jsonrpc::parse(
+      R"({"jsonrpc":"2.0","id":2,"result":{"tools":[1,"x",null,[],{"name":"ok","inputSchema":)"
+      R"({"type":"object","properties":{"data_base64":{"type":"string"}}}}]}})");
+  REQUIRE(list);
+  layer.rewrite_response("tools/list", *list);
+  CHECK(list->raw.find("data_path") != std::string::npos);
+  CHECK(list->raw.find("[1,\"x\",null,[],") != std::string::npos);
+}
+
+TEST_CASE("Mcp-Param headers of a tools/call without params or name") {
+  ToolLayer layer;
+  layer.set_header_params(true);
+  auto list = jsonrpc::parse(
+      R"({"jsonrpc":"2.0","id":2,"result":{"tools":[{"inputSchema":{"type":"object",)"
+      R"("properties":{"region":{"type":"string","x-mcp-header":"Region"}}}}]}})");
+  REQUIRE(list);
+  layer.rewrite_response("tools/list", *list);
+  auto call = jsonrpc::parse(R"({"jsonrpc":"2.0","id":1,"method":"tools/call"})");
+  REQUIRE(call);
+  CHECK(layer.param_headers(*call).empty());
+}

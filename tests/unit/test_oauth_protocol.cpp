@@ -168,3 +168,13 @@ TEST_CASE("ES256 client assertions verify with the public key", "[oauth]") {
 
   CHECK_FALSE(sign_jwt("not a key", "{}"));
 }
+
+// Found by fuzz_oauth: a stored (or received) number past int64 was cast with undefined
+// behaviour.
+TEST_CASE("token set times out of range are clamped", "[oauth]") {
+  auto t =
+      oauth::TokenSet::from_json(R"({"access_token":"a","expires_at":1e19,"obtained_at":-1e19})");
+  REQUIRE(t);
+  CHECK(t->expires_at > 0);
+  CHECK(t->obtained_at == 0);
+}

@@ -80,3 +80,14 @@ TEST_CASE("invalid x-mcp-header declarations make the tool invalid", "[modern]")
   CHECK(invalid(R"({"v":{"type":"array","items":{"type":"string","x-mcp-header":"Deep"}}})"));
   CHECK_FALSE(invalid(R"({"v":{"type":"string","x-mcp-header":"Region"}})"));
 }
+
+// Found by fuzz_tool_layer: a method holding CR LF added header lines to the request.
+TEST_CASE("the Mcp-Method header never carries a line break") {
+  auto d = doc(R"({"jsonrpc":"2.0","id":1,"method":"x\r\nInjected: 1","params":{}})");
+  auto h = claribi::transport::modern::standard_headers("x\r\nInjected: 1", d);
+  REQUIRE_FALSE(h.empty());
+  for (const auto& line : h) {
+    CHECK(line.find('\r') == std::string::npos);
+    CHECK(line.find('\n') == std::string::npos);
+  }
+}

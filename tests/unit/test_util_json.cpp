@@ -65,3 +65,26 @@ TEST_CASE("a document parsed again holds only the second value") {
   CHECK(doc.IsString());
   CHECK(json::parse_or_null("{bad").IsNull());
 }
+
+// Found by fuzz_json: 1.8e308 parsed as infinity, which the writer cannot write, so every
+// re-serialization of such a document was cut short.
+TEST_CASE("a number beyond the double range is refused") {
+  json::Document doc;
+  auto r = json::parse(doc, R"({"a":[1.8e308]})");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message.find("range") != std::string::npos);
+  CHECK_FALSE(json::parse(doc, "-1.8e308"));
+  REQUIRE(json::parse(doc, "1.7e308"));
+  CHECK(json::to_string(doc) == "1.7e308");
+}
+
+TEST_CASE("numbers become bounded integers without undefined behaviour") {
+  json::Document doc;
+  REQUIRE(json::parse(doc, R"([1e19,-1e19,42.9,"7",null])"));
+  CHECK(json::clamped_int(&doc[0], 0, 1000, -1) == 1000);
+  CHECK(json::clamped_int(&doc[1], 0, 1000, -1) == 0);
+  CHECK(json::clamped_int(&doc[2], 0, 1000, -1) == 42);
+  CHECK(json::clamped_int(&doc[3], 0, 1000, -1) == -1);
+  CHECK(json::clamped_int(&doc[4], 0, 1000, -1) == -1);
+  CHECK(json::clamped_int(nullptr, 0, 1000, -1) == -1);
+}

@@ -102,7 +102,8 @@ TEST_CASE("finding the id of a truncated message never recurses on its length") 
         "\"" + long_id + "\"");
   CHECK(jsonrpc::find_id(R"({"id":")" + long_id, "") == std::nullopt);  // cut inside the id
   CHECK(jsonrpc::find_id("{\"a\":\"", "x\\\"},\"id\":\"q\\\"uote\"}") == R"("q\"uote")");
-  CHECK(jsonrpc::find_id("{\"a\":\"", "x\"},\"id\": 1.5e3 }") == "1.5e3");
+  CHECK(jsonrpc::find_id("{\"a\":\"", "x\"},\"id\": 7 }") == "7");
+  CHECK(jsonrpc::find_id("{\"a\":\"", "x\"},\"id\": 1.5e3 }") == std::nullopt);  // not an id
   CHECK(jsonrpc::find_id("{\"a\":\"", "x\"},\"xid\":7}") == std::nullopt);
 }
 
@@ -117,4 +118,15 @@ TEST_CASE("an id that is a number but not a 64-bit integer is refused, echoed as
   auto nested = jsonrpc::parse(R"({"jsonrpc":"2.0","params":{"id":2.5},"id":0.5,"method":"x"})");
   REQUIRE_FALSE(nested);
   CHECK(nested.error().id == "0.5");
+}
+
+// Found by fuzz_stdin_framing: the id of an oversized line, found by scanning, went into the
+// error answer as it was, a control character or "1-2" included: not JSON.
+TEST_CASE("an id found by scanning is used only when it is a JSON string or integer") {
+  CHECK(jsonrpc::find_id("{\"id\":\"a\x01"
+                         "b\",",
+                         "") == std::nullopt);
+  CHECK(jsonrpc::find_id(R"({"id":1-2,)", "") == std::nullopt);
+  CHECK(jsonrpc::find_id(R"({"id":"\u00e9t\u00e9",)", "") == R"("\u00e9t\u00e9")");
+  CHECK(jsonrpc::find_id(R"({"id":-12,)", "") == "-12");
 }

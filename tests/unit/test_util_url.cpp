@@ -43,3 +43,12 @@ TEST_CASE("display URLs hide secret query values") {
   CHECK(shown.find("s3cr3t") == std::string::npos);
   CHECK(shown.find("read_only=true") != std::string::npos);
 }
+
+// Found by fuzz_url: libcurl takes a length of 0 to mean "use strlen".
+TEST_CASE("percent coding of an empty view reads nothing") {
+  std::string buffer = "abc def";
+  CHECK(percent_encode(std::string_view(buffer.data(), 0)).empty());
+  CHECK(percent_decode(std::string_view(buffer.data(), 0)).empty());
+  CHECK(percent_encode(std::string_view()).empty());
+  CHECK(percent_encode(std::string_view(buffer.data(), 3)) == "abc");
+}
