@@ -336,7 +336,8 @@ def test_sigterm_exits_within_a_second_and_deletes(fx):
     t0 = time.time()
     b.proc.send_signal(signal.SIGTERM)
     b.proc.wait(timeout=5)
-    assert time.time() - t0 < 1.0
+    # ThreadSanitizer's exit-time processing alone takes most of a second.
+    assert time.time() - t0 < (2.0 if os.environ.get("CLARIBI_SANITIZED") else 1.0)
     assert ("DELETE", None) in fx.methods()
     b.check_stdout()
 
