@@ -532,8 +532,8 @@ void Bridge::discover_upstream(const std::string& meta, bool may_log_in) {
   m_upstream = Upstream::discovering;
   m_probe = !may_log_in;
   // The key lookup comes first, like for any message: hold the discover behind it.
-  auto go = [this, meta, may_log_in] {
-    remote().discover(meta, may_log_in,
+  auto go = [this, meta] {
+    remote().discover(meta,
                       [this](Result<transport::Discovery> d) { on_discovered(std::move(d)); });
   };
   if (m_key_state == KeyState::ready || !m_options.load_api_key) {
@@ -581,9 +581,38 @@ void Bridge::on_discovered(Result<transport::Discovery>&& d) {
     m_tools.set_header_params(true);
   } else {
     m_upstream = Upstream::legacy;
+    m_era_assumed = d->assumed;
   }
   for (auto& m : held) route(std::move(m));
   maybe_finish_after_eof();
+}
+
+void Bridge::relearn_era(const std::string& authorization) {
+  m_era_assumed = false;
+  remote().set_authorization(authorization);
+  remote().discover(
+      era::envelope(m_identity),
+      [this, authorization](Result<transport::Discovery> d) {
+        if (m_shutting_down) return;
+        if (!d || !d->modern) {
+          CLARIBI_LOG(info, "with credentials the remote still answers as a 2025 server");
+          remote().auth_finished(authorization);
+          return;
+        }
+        CLARIBI_LOG(info, "with credentials the remote says it speaks MCP "
+                              << modern::k_version << "; routing the waiting messages anew");
+        auto back = remote().auth_finished_handing_back(authorization);
+        m_era_held.clear();
+        m_upstream = Upstream::discovering;
+        for (auto& raw : back) {
+          auto m = jsonrpc::parse(std::move(raw));
+          if (!m) continue;
+          if (m->kind == jsonrpc::Kind::request) forget(m->id);
+          m_era_held.push_back(std::move(*m));
+        }
+        on_discovered(std::move(d));
+      },
+      /*during_auth=*/true);
 }
 
 void Bridge::answer_initialize(const jsonrpc::Message& m) {
@@ -1010,6 +1039,14 @@ void Bridge::on_credentials_loaded(Loaded&& loaded) {
 }
 
 void Bridge::on_auth_required(const transport::AuthChallenge& c) {
+  if (m_options.credential_source == CredentialSource::minted && !m_minted_key.empty() &&
+      c.rejected_authorization != "Bearer " + m_minted_key) {
+    // The conversation's access token was refused (expired, or the remote takes keys only):
+    // the key minted with it comes next. While one exists, no browser opens.
+    CLARIBI_LOG(info, "the remote refused the minted access token; using the minted API key");
+    remote().auth_finished("Bearer " + m_minted_key);
+    return;
+  }
   const bool oauth_allowed =
       m_options.oauth && (m_options.credential_source == CredentialSource::none ||
                           m_options.credential_source == CredentialSource::oauth);
@@ -1046,7 +1083,12 @@ void Bridge::on_auth_required(const transport::AuthChallenge& c) {
           return;
         }
         use_tokens(*t);
-        remote().auth_finished(t->token_type + " " + t->access_token);
+        auto authorization = t->token_type + " " + t->access_token;
+        if (m_era_assumed) {
+          relearn_era(authorization);  // the era probe was refused for want of these
+          return;
+        }
+        remote().auth_finished(authorization);
       });
 }
 
@@ -1261,7 +1303,10 @@ void Bridge::on_remote_message(jsonrpc::Message&& m, const std::string& related)
 }
 
 void Bridge::capture_minted(jsonrpc::Message&& m, const Minted& minted) {
-  if (!minted.api_key.empty()) log::add_secret(minted.api_key);
+  if (!minted.api_key.empty()) {
+    log::add_secret(minted.api_key);
+    m_minted_key = minted.api_key;
+  }
   if (!minted.access_token.empty()) log::add_secret(minted.access_token);
   if (m_options.credential_source != CredentialSource::header) {
     const auto& bearer = minted.access_token.empty() ? minted.api_key : minted.access_token;
@@ -1323,8 +1368,21 @@ void Bridge::on_remote_failure(const std::string& id, transport::RequestFailure&
     return;
   }
   if (m_upstream_listen && m_upstream_listen->on_failure(id, f.message)) return;
-  if (m_pending.count(id) == 0) return;
+  auto pending = m_pending.find(id);
+  if (pending == m_pending.end()) return;
+  const bool tool_call = pending->second.method == "tools/call";
   forget(id);
+  if (tool_call && (f.http_status == 401 || f.http_status == 403)) {
+    // A tool the remote serves only with credentials, and none could be had: a tool result,
+    // so the model can tell the user what to do instead of the whole request failing.
+    auto text = f.message +
+                ". To use this tool, sign in first: create an account with the remote's signup "
+                "tools if it has them (for clariBI: register_account, then verify_email, whose "
+                "API key the bridge keeps), or store a key with 'claribi-bridge key set'.";
+    m_out.write_line(result_line(id, "{\"content\":[{\"type\":\"text\",\"text\":" +
+                                         json::quote(text) + "}],\"isError\":true}"));
+    return;
+  }
   m_out.write_line(jsonrpc::error_response(id, f.code, f.message, f.data_json));
 }
 

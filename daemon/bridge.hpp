@@ -125,6 +125,9 @@ class Bridge {
   void run_off_thread(std::function<T()> work, F&& done);
   /// `related`: the request whose response stream carried it, if any.
   void on_remote_message(jsonrpc::Message&& m, const std::string& related);
+  /// Asks the remote's era again with the credentials a login just gave (the probe was
+  /// refused without them); the messages the login held go where the answer says.
+  void relearn_era(const std::string& authorization);
   /// Learns the remote's era (once per process); held messages go out when it is known.
   void discover_upstream(const std::string& meta, bool may_log_in);
   void on_discovered(Result<transport::Discovery>&& d);
@@ -195,6 +198,9 @@ class Bridge {
   std::shared_ptr<Poster> m_poster;
   bool m_client_has_roots = false;
   Upstream m_upstream = Upstream::unknown;
+  /// The era probe was refused for want of credentials: 2025 assumed, learnt again at login.
+  bool m_era_assumed = false;
+  std::string m_minted_key;  ///< an API key a tool minted this session (a secret)
   ClientEra m_client_era = ClientEra::unknown;
   std::string m_discover_result;  ///< the remote's server/discover result (compact JSON)
   /// When the discover result stops being fresh (its ttlMs); the first answer from it is

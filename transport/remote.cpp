@@ -40,7 +40,8 @@ struct Remote::Outgoing {
   /// Claims a stateless revision in its `_meta`: sent without session, with `headers`.
   bool modern = false;
   std::vector<std::string> headers;
-  bool may_log_in = true;  ///< a 401 may start the authorization round
+  bool may_log_in = true;    ///< a 401 may start the authorization round
+  bool during_auth = false;  ///< goes out while an authorization round holds the rest
   bool at_most_once = false;
   int net_retries = 0;
   int generation = 0;
@@ -139,6 +140,34 @@ void Remote::auth_finished(Result<std::string> authorization) {
       fail(o, "authorization failed: " + authorization.error().message, 401);
     }
   }
+}
+
+std::vector<std::string> Remote::auth_finished_handing_back(const std::string& authorization) {
+  std::vector<std::string> back;
+  if (!m_auth_pending) return back;
+  m_auth_pending = false;
+  set_authorization(authorization);
+  auto waiting = std::move(m_auth_waiting);
+  m_auth_waiting.clear();
+  for (auto& o : waiting) {
+    if (o->internal) {
+      post(o);
+      continue;
+    }
+    if (o->upload) {  // its body exists only as this transfer's; the client sends it again
+      fail(o, "the remote speaks another MCP revision than assumed; send the call again");
+      continue;
+    }
+    if (o->kind == jsonrpc::Kind::request) {
+      if (o->answered) continue;
+      o->answered = true;
+      if (auto it = m_in_flight.find(o->id); it != m_in_flight.end() && it->second == o) {
+        m_in_flight.erase(it);
+      }
+    }
+    back.push_back(o->raw);
+  }
+  return back;
 }
 
 long Remote::next_backoff(int failures) const {
@@ -259,7 +288,7 @@ void Remote::post(std::shared_ptr<Outgoing> o) {
     m_deferred.push_back(std::move(o));
     return;
   }
-  if (m_auth_pending) {
+  if (m_auth_pending && !o->during_auth) {
     // A login or refresh is under way: this would only be refused too.
     if (o->kind == jsonrpc::Kind::request) (o->internal ? m_internal : m_in_flight)[o->id] = o;
     m_auth_waiting.push_back(std::move(o));
@@ -371,6 +400,15 @@ void Remote::finish_post(const std::shared_ptr<Outgoing>& o, const HttpHead& hea
          status);
     return;
   }
+  if (o->method == "initialize" && !o->internal && m_probe_challenge &&
+      (status == 400 || status == 404 || status == 405)) {
+    // The era probe was refused for want of credentials and the client's initialize is not
+    // understood: a 2026-07-28 remote that wants credentials. The client's request was
+    // refused, so now is the time to log in; the era is learnt again after.
+    auto challenge = std::move(*m_probe_challenge);
+    m_probe_challenge.reset();
+    if (wait_for_auth(o, challenge)) return;
+  }
   if (o->method == "initialize" && !o->internal && m_mode == Mode::unknown &&
       m_options.transport == TransportKind::auto_detect &&
       (status == 400 || status == 404 || status == 405)) {
@@ -421,6 +459,9 @@ void Remote::finish_post(const std::shared_ptr<Outgoing>& o, const HttpHead& hea
     return;
   }
   if ((status == 401 || status == 403) && wait_for_auth(o, head)) return;
+  if (o->method == "server/discover" && (status == 401 || status == 403)) {
+    m_probe_challenge = head;
+  }
   if (o->on_refused && !o->answered) {
     finish_refused(o, status, done.body, "HTTP " + std::to_string(status));
     return;
@@ -518,8 +559,8 @@ void Remote::fail(const std::shared_ptr<Outgoing>& o, std::string message, long 
   if (!detail.empty()) data += ",\"body\":" + json::quote(detail);
   data += "}";
   CLARIBI_LOG(warn, "request " << o->id << " (" << o->method << ") failed: " << message);
-  m_events.on_request_failed(
-      o->id, RequestFailure{jsonrpc::code::remote_failed, "claribi-bridge: " + message, data});
+  m_events.on_request_failed(o->id, RequestFailure{jsonrpc::code::remote_failed,
+                                                   "claribi-bridge: " + message, data, status});
 }
 
 void Remote::deliver_text(std::string text, const std::shared_ptr<Outgoing>& origin,
@@ -571,12 +612,12 @@ void Remote::capture_initialize_result(const jsonrpc::Message& m) {
   if (m_mode == Mode::unknown) m_mode = Mode::streamable;
 }
 
-void Remote::discover(std::string meta_json, bool may_log_in,
-                      std::function<void(Result<Discovery>)> done) {
-  send_discover(std::move(meta_json), may_log_in, 0, std::move(done));
+void Remote::discover(std::string meta_json, std::function<void(Result<Discovery>)> done,
+                      bool during_auth) {
+  send_discover(std::move(meta_json), 0, during_auth, std::move(done));
 }
 
-void Remote::send_discover(std::string meta_json, bool may_log_in, int attempt,
+void Remote::send_discover(std::string meta_json, int attempt, bool during_auth,
                            std::function<void(Result<Discovery>)> done) {
   auto o = std::make_shared<Outgoing>();
   o->kind = jsonrpc::Kind::request;
@@ -586,11 +627,12 @@ void Remote::send_discover(std::string meta_json, bool may_log_in, int attempt,
            ",\"method\":\"server/discover\",\"params\":{\"_meta\":" + meta_json + "}}";
   o->internal = true;
   o->modern = true;
-  o->may_log_in = may_log_in;
+  o->may_log_in = false;  // the bridge's own request: a refusal is an answer, not a login
+  o->during_auth = during_auth;
   o->headers = {"MCP-Protocol-Version: " + std::string(modern::k_version),
                 "Mcp-Method: server/discover"};
   // The verdict on a JSON-RPC error, however it came (in a 200 or a 4xx body).
-  auto on_error = [this, meta_json, may_log_in, attempt, done](const json::Value& error) {
+  auto on_error = [this, meta_json, attempt, during_auth, done](const json::Value& error) {
     const auto code = json::member(error, "code");
     const auto* data = json::member(error, "data");
     const auto* supported = data ? json::member(*data, "supported") : nullptr;
@@ -610,7 +652,7 @@ void Remote::send_discover(std::string meta_json, bool may_log_in, int attempt,
                     "the remote refused the first server/discover as an unsupported "
                     "version while listing "
                         << modern::k_version << "; asking again");
-        send_discover(meta_json, may_log_in, attempt + 1, done);
+        send_discover(meta_json, attempt + 1, during_auth, done);
         return;
       }
       if (!modern_list.empty()) {
@@ -659,8 +701,13 @@ void Remote::send_discover(std::string meta_json, bool may_log_in, int attempt,
       return;
     }
     if (status == 401 || status == 403) {
-      done(claribi::fail("the remote requires authorization (HTTP " + std::to_string(status) +
-                         ") before it says which MCP revision it speaks"));
+      // 2026-07-28 backward compatibility: a 4xx without a modern error body means a legacy
+      // server. Whether it is one is learnt again once credentials exist.
+      CLARIBI_LOG(info, "the remote wants credentials for server/discover (HTTP "
+                            << status << "); assuming a 2025 server until there are some");
+      Discovery assumed;
+      assumed.assumed = true;
+      done(std::move(assumed));
       return;
     }
     if (status >= 500) {

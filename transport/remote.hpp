@@ -6,6 +6,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -34,6 +35,7 @@ struct RequestFailure {
   int code = jsonrpc::code::remote_failed;
   std::string message;
   std::string data_json;  ///< compact JSON object, or empty
+  long http_status = 0;   ///< the remote's status, when it answered
 };
 
 /// What goes with one client message besides its text.
@@ -56,6 +58,9 @@ struct SendExtras {
 struct Discovery {
   bool modern = false;
   jsonrpc::Message answer;  ///< the server/discover response, when modern
+  /// The remote refused the probe for want of credentials (401/403): 2025 is only assumed,
+  /// to be learnt again once there are credentials.
+  bool assumed = false;
 };
 
 /// The remote refused a request for want of authorization: a 401, or a 403 whose
@@ -101,12 +106,12 @@ class Remote {
   /// Learns the remote's era with one `server/discover` (its `_meta` given as compact JSON,
   /// the protocol version included), following the 2026-07-28 backward-compatibility rules:
   /// a discover result naming 2026-07-28 means modern; an unsupported-version error listing
-  /// it means once more; a 4xx or an error answer means a 2025 server. A 401 goes through
-  /// the authorization round like any request. Errors are outages (5xx, network).
-  /// With `may_log_in` false a 401 is an error, not a login (a probe must not open a
-  /// browser).
-  void discover(std::string meta_json, bool may_log_in,
-                std::function<void(Result<Discovery>)> done);
+  /// it means once more; a 4xx or an error answer means a 2025 server, and so does a 401 or
+  /// 403 (then `assumed`: the bridge's own request never starts a login). Errors are
+  /// outages (5xx, network). `during_auth`: sent even while an authorization round holds
+  /// every other message (the era learnt again with the new credentials).
+  void discover(std::string meta_json, std::function<void(Result<Discovery>)> done,
+                bool during_auth = false);
 
   /// Replaces the Authorization header of every later request (credentials minted during
   /// the session).
@@ -115,6 +120,11 @@ class Remote {
   /// Ends the round `on_auth_required` started: with the Authorization value to use, the
   /// waiting messages go out again; with an error, their requests fail with it.
   void auth_finished(Result<std::string> authorization);
+
+  /// Ends the round like `auth_finished` with a new Authorization, but hands the client's
+  /// waiting messages back (their raw text, in order) instead of sending them: the remote
+  /// turned out to speak another era, and they must be routed again.
+  std::vector<std::string> auth_finished_handing_back(const std::string& authorization);
 
   /// Drops the HTTP transfer carrying the request with this id, if any; nothing more is
   /// reported for it.
@@ -158,7 +168,7 @@ class Remote {
                                            bool with_session) const;
   HttpRequest make_request(std::string method, const std::string& url) const;
   void capture_initialize_result(const jsonrpc::Message& m);
-  void send_discover(std::string meta_json, bool may_log_in, int attempt,
+  void send_discover(std::string meta_json, int attempt, bool during_auth,
                      std::function<void(Result<Discovery>)> done);
   /// A transfer that failed before any answer: sends it again after a back-off (true), fails
   /// it as maybe-run when it may have arrived and must not repeat (true), or leaves the
@@ -195,6 +205,9 @@ class Remote {
   std::unordered_map<std::string, std::shared_ptr<Outgoing>> m_in_flight;  ///< by request id
   std::unordered_map<std::string, std::shared_ptr<Outgoing>> m_internal;   ///< bridge's own
   int m_internal_counter = 0;
+  /// The 401/403 that refused the bridge's era probe: a login uses it if the client's own
+  /// initialize is then refused as not understood (a 2026-07-28 remote wanting credentials).
+  std::optional<HttpHead> m_probe_challenge;
 
   std::shared_ptr<Stream> m_get;  ///< the GET stream (streamable) or the legacy SSE stream
   bool m_get_unsupported = false;

@@ -70,6 +70,9 @@ class State:
         self.tools_page_size = None  # tools/list in pages of this many, with nextCursor
         self.tools_list_error = None  # a JSON-RPC error object tools/list answers with
         self.executions = {}  # count {key}: how often each key ran
+        # clariBI's per-method auth: when set, these tools (and initialize, tools/list, ping)
+        # need no credentials; everything else wants the minted key or token, else 401.
+        self.public_tools = None
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -174,6 +177,21 @@ class Handler(BaseHTTPRequestHandler):
         accepted = self.state.require_auth
         if isinstance(accepted, str):
             accepted = {accepted}
+        public = self.state.public_tools
+        if public is not None:
+            name = (msg.get("params") or {}).get("name") if method == "tools/call" else None
+            if method in ("initialize", "notifications/initialized", "tools/list", "ping") or name in public:
+                accepted = None
+            else:
+                with self.state.lock:
+                    accepted = {"Bearer " + v for v in (self.state.minted_key, self.state.minted_token) if v}
+                accepted |= {"Bearer never-valid"}
+                if not self.session_ok() and method not in ("initialize", "server/discover"):
+                    accepted = accepted  # the session check below answers 404 after auth
+            if accepted and self.headers.get("Authorization") not in accepted:
+                self.send_json({"error": "unauthorized"}, 401, {"WWW-Authenticate": 'Bearer realm="claribi"'})
+                return
+            accepted = None
         if accepted and self.headers.get("Authorization") not in accepted:
             self.send_json({"error": "unauthorized"}, 401, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
             return
@@ -372,6 +390,8 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         elif name == "status":
             self.send_json({"error": "status test"}, int(args.get("code", 500)))
+        elif name in self.state.extra_tools:
+            self.send_json(result(f"{name} done"))
         else:
             self.send_json({"jsonrpc": "2.0", "id": rid, "error": {"code": -32602, "message": "unknown tool"}})
 

@@ -292,7 +292,7 @@ def test_unusable_session_ids_are_refused_not_echoed(fx):
 
 def main():
     if sys.argv[1:2] == ["--list"]:
-        print("\n".join(n for n in sorted(globals()) if n.startswith("test_")))
+        print("\n".join(n for n, f in sorted(globals().items()) if n.startswith("test_") and callable(f)))
         return
     test_faults.BRIDGE = os.path.abspath(sys.argv[1])
     run_tests(globals(), set(sys.argv[2:]))
