@@ -167,6 +167,17 @@ ToolLayer::ToolLayer(ToolPolicy policy, UploadOptions uploads)
 
 namespace {
 
+/// A member name that appears twice in `object`, or empty.
+std::string repeated_key(const json::Value* object) {
+  if (object == nullptr || !object->IsObject()) return {};
+  std::unordered_set<std::string_view> seen;
+  for (const auto& m : object->GetObject()) {
+    std::string_view key(m.name.GetString(), m.name.GetStringLength());
+    if (!seen.insert(key).second) return std::string(key);
+  }
+  return {};
+}
+
 std::string call_name(const jsonrpc::Message& m) {
   if (m.method != "tools/call") return {};
   const auto* params = json::member(m.doc, "params");
@@ -217,6 +228,16 @@ PreparedRequest ToolLayer::prepare_request(jsonrpc::Message& m) const {
   auto params_it = m.doc.FindMember("params");
   if (params_it == m.doc.MemberEnd() || !params_it->value.IsObject()) return out;
   auto& params = params_it->value;
+  // A name given twice is read as the first here and as the last by many servers: a policy
+  // or a path twin could be passed by. JSON leaves duplicate names undefined; refuse them.
+  const auto* arguments = json::member(params, "arguments");
+  for (const json::Value* object : {static_cast<const json::Value*>(&params), arguments}) {
+    if (auto twice = repeated_key(object); !twice.empty()) {
+      out.outcome = PreparedRequest::Outcome::rpc_error;
+      out.message = "tools/call names '" + twice + "' more than once";
+      return out;
+    }
+  }
   std::string name(json::string_or_empty(json::member(params, "name")));
   if (auto why = m_policy.refusal(name); why && m_policy.active()) {
     out.outcome = PreparedRequest::Outcome::rpc_error;

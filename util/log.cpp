@@ -101,9 +101,13 @@ std::string redact(std::string_view text) {
   std::string out(text);
   {
     std::lock_guard<std::mutex> lock(g_mutex);
+    constexpr std::string_view k_mark = "[redacted]";
     for (const auto& s : g_secrets) {
-      for (auto pos = out.find(s); pos != std::string::npos; pos = out.find(s, pos)) {
-        out.replace(pos, s.size(), "[redacted]");
+      if (s.empty()) continue;
+      // Go on after the mark: a secret such as "dact" is found in the mark itself.
+      for (auto pos = out.find(s); pos != std::string::npos;
+           pos = out.find(s, pos + k_mark.size())) {
+        out.replace(pos, s.size(), k_mark);
       }
     }
   }

@@ -175,3 +175,21 @@ TEST_CASE("Mcp-Param headers of a tools/call without params or name") {
   REQUIRE(call);
   CHECK(layer.param_headers(*call).empty());
 }
+
+// Found by fuzz_tool_layer (tests/fuzz/crashes): the policy read the first "name", a Node
+// server the last.
+TEST_CASE("a tools/call naming a parameter or argument twice is refused") {
+  ToolPolicyOptions read_only;
+  read_only.read_only = true;
+  ToolLayer layer{ToolPolicy(read_only)};
+  auto twice = jsonrpc::parse(
+      R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_report","name":"delete_dashboard"}})");
+  REQUIRE(twice);
+  auto p = layer.prepare_request(*twice);
+  CHECK(p.outcome == PreparedRequest::Outcome::rpc_error);
+  CHECK(p.message.find("'name' more than once") != std::string::npos);
+  auto args = jsonrpc::parse(
+      R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"upload","arguments":{"data_path":"/a","data_path":"/b"}}})");
+  REQUIRE(args);
+  CHECK(layer.prepare_request(*args).outcome == PreparedRequest::Outcome::rpc_error);
+}
