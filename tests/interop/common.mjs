@@ -53,6 +53,18 @@ export async function startEverything(mode, { quiet = true, port: wanted } = {})
   return { url, port, stop: () => child.kill('SIGTERM'), kill };
 }
 
+// Starts the clariBI-shaped fixture (tests/fault/claribi_fixture.py) on 127.0.0.1.
+// Returns { url, stop }.
+export async function startClariBI() {
+  const { createInterface } = await import('node:readline');
+  const child = spawn('python3', [path.join(here, '../fault/claribi_fixture.py')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`clariBI fixture exited with ${code}`)));
+  });
+  return { url: line.split(' ')[1], stop: () => child.kill('SIGTERM') };
+}
+
 // The SDK's stdio client transport, plus a tap on the raw stdout bytes so tests can check
 // that every line the bridge prints is a JSON-RPC message.
 export class TappedStdioTransport extends StdioClientTransport {

@@ -1,11 +1,85 @@
-// The README's demo: a scripted client session through claribi-bridge against a local
-// server-everything. Usage: node demo.mjs BRIDGE_BINARY
+// The README's demo: scripted client sessions through claribi-bridge, first clariBI's
+// onboarding loop against a local clariBI-shaped server, then a tour of server-everything.
+// Usage: node demo.mjs BRIDGE_BINARY
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { startEverything, TappedStdioTransport } from './common.mjs';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startClariBI, startEverything, TappedStdioTransport } from './common.mjs';
 
 const bridge = process.argv[2];
 const say = (s) => console.log(s);
+
+// Part 1: what the product is for. A new clariBI user, from chat, with nothing configured.
+async function clariBIOnboarding() {
+  const remote = await startClariBI();
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'claribi-demo-'));
+  const documents = path.join(home, 'Documents');
+  fs.mkdirSync(documents);
+  const csv = path.join(documents, 'q3-sales.csv');
+  fs.writeFileSync(csv, 'region,revenue\nnorth,1200\nsouth,800\neast,950\n');
+  const env = { ...process.env, HOME: home, XDG_STATE_HOME: path.join(home, '.state'), BROWSER: '/bin/false' };
+  const args = ['--credential-store', 'file', '--upload-dir', documents, '--log-level', 'warn', 'run', remote.url];
+  say(`demo remote: a clariBI-shaped server at ${remote.url} (loopback; signup tools open, the rest wants a key)`);
+  say(`a new user: empty credential store (${home}), no key, no flags, no browser\n`);
+  const open = async () => {
+    const t = new TappedStdioTransport({ command: bridge, args, env, stderr: 'inherit' });
+    const c = new Client({ name: 'claribi-demo', version: '1.0.0' }, { capabilities: {} });
+    await c.connect(t);
+    return c;
+  };
+  const call = async (c, name, a = {}) => {
+    const r = await c.callTool({ name, arguments: a });
+    if (r.isError) throw new Error(`${name}: ${r.content[0].text}`);
+    return r.structuredContent ?? r.content[0].text;
+  };
+  const c = await open();
+  try {
+    const { tools } = await c.listTools();
+    say(`1. tools/list without credentials: ${tools.length} tools`);
+    const { pending_id: pending } = await call(c, 'register_account', { email: 'new@example.com', organization_name: 'Acme' });
+    say(`2. register_account: a code was emailed (pending ${pending})`);
+    const verified = await c.callTool({ name: 'verify_email', arguments: { pending_id: pending, code: '123456', password: 'correct horse' } });
+    say(`3. verify_email: the model sees "${verified.content[0].text.slice(0, 110)}..."`);
+    const stored = fs.readdirSync(path.join(home, '.state', 'claribi-bridge'));
+    say(`   the minted key went to the credential store (${stored.join(', ')}), not to the model`);
+    const source = await call(c, 'upload_data_source', { name: 'Q3 sales', data_path: csv });
+    say(`4. upload_data_source with data_path=${csv}: ${source.bytes} bytes, ${source.rows} rows, sent as base64 by the bridge`);
+    const analysis = await call(c, 'run_analysis', { question: 'What was revenue by region?', wait_seconds: 30 });
+    say(`5. run_analysis: ${analysis.headline}`);
+    const { handoff_id: handoff, url } = await call(c, 'request_oauth_integration_url', { provider: 'google', integration_type: 'google_ads' });
+    let status;
+    let polls = 0;
+    do { status = await call(c, 'check_integration_status', { handoff_id: handoff }); polls += 1; } while (status.status !== 'connected');
+    say(`6. Google Ads: the user opens ${url}; connected after ${polls} polls (${status.data_source_id})`);
+    const { report_id: report } = await call(c, 'generate_report', { title: 'Q3', output_format: 'pdf' });
+    let r;
+    polls = 0;
+    do { r = await call(c, 'get_report', { report_id: report }); polls += 1; } while (r.status !== 'done');
+    say(`7. generate_report, get_report: done after ${polls} polls, ${r.download_url}`);
+  } finally {
+    await c.close().catch(() => {});
+  }
+  const next = await open();
+  try {
+    const { data_sources: sources } = await call(next, 'list_data_sources');
+    say(`8. the next conversation (a new bridge process) uses the stored key: ${sources.length} data source(s)\n`);
+  } finally {
+    await next.close().catch(() => {});
+    remote.stop();
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+}
+
+try {
+  await clariBIOnboarding();
+} catch (e) {
+  say(`demo failed: ${e.stack || e}`);
+  process.exit(1);
+}
+
+// Part 2: any remote MCP server: the official server-everything.
 const server = await startEverything('streamableHttp');
 say(`demo remote: @modelcontextprotocol/server-everything at ${server.url} (loopback only)`);
 say(`client: the official MCP TypeScript SDK, launching ${bridge} over stdio\n`);

@@ -6,25 +6,15 @@
 // stored key, and the first going on with the minted key once its access token is revoked.
 // Usage: node onboarding.mjs BRIDGE_BINARY file|keychain
 // (keychain: run inside tests/keyring/with-keyring.sh, which provides a real Secret Service.)
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { here, TappedStdioTransport, check, withTimeout } from './common.mjs';
+import { startClariBI, TappedStdioTransport, check, withTimeout } from './common.mjs';
 
 const [bridge, store = 'file'] = process.argv.slice(2);
 if (!bridge) { console.error('usage: onboarding.mjs BRIDGE file|keychain'); process.exit(2); }
 
-export async function startClariBI() {
-  const child = spawn('python3', [path.join(here, '../fault/claribi_fixture.py')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = await new Promise((resolve, reject) => {
-    readline.createInterface({ input: child.stdout }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`fixture exited with ${code}`)));
-  });
-  return { url: line.split(' ')[1], stop: () => child.kill('SIGTERM') };
-}
 
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'claribi-onboarding-'));
 const uploads = path.join(home, 'Documents');
