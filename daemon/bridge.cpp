@@ -199,7 +199,7 @@ void Bridge::route(jsonrpc::Message&& m) {
   }
   if (!translate(m)) return;
   if (m.kind == jsonrpc::Kind::request) {
-    if (m_pending.count(m.id) != 0) {
+    if (m_pending.count(m.id) != 0 || m_schemas.holds(m.id)) {
       reply_error(m.id, jsonrpc::code::invalid_request,
                   "request id " + m.id + " is already used by a request still in flight");
       return;
@@ -523,6 +523,10 @@ void Bridge::on_client_cancel(const jsonrpc::Message& m) {
   const auto* rid = params ? json::member(*params, "requestId") : nullptr;
   if (rid == nullptr) return;
   auto id = jsonrpc::id_text(*rid);
+  if (m_schemas.cancel(id)) {
+    CLARIBI_LOG(debug, "request " << id << " cancelled while its tool's schema was learnt");
+    return;
+  }
   if (m_pending.count(id) == 0) return;
   drop(id);
   CLARIBI_LOG(debug, "request " << id << " cancelled by the client; its upstream stream is closed");
@@ -602,15 +606,32 @@ void Bridge::relearn_era(const std::string& authorization) {
         CLARIBI_LOG(info, "with credentials the remote says it speaks MCP "
                               << modern::k_version << "; routing the waiting messages anew");
         auto back = remote().auth_finished_handing_back(authorization);
-        m_era_held.clear();
         m_upstream = Upstream::discovering;
+        std::vector<std::string> routed_again;
         for (auto& raw : back) {
           auto m = jsonrpc::parse(std::move(raw));
           if (!m) continue;
-          if (m->kind == jsonrpc::Kind::request) forget(m->id);
-          m_era_held.push_back(std::move(*m));
+          if (m->kind == jsonrpc::Kind::request && m->id == m_session_init_id) {
+            // The session the bridge opened for a 2026-07-28 client: not needed any more.
+            m_session_init_id.clear();
+            m_session_opening = false;
+            continue;
+          }
+          if (auto own = m_own.find(m->id); own != m_own.end()) {
+            auto done = std::move(own->second);
+            m_own.erase(own);
+            done(claribi::fail("the remote turned out to speak MCP " +
+                               std::string(modern::k_version) + "; asked again later"));
+            continue;
+          }
+          if (m->kind == jsonrpc::Kind::request) routed_again.push_back(m->id);
+          m_era_held.push_back(std::move(*m));  // after those held already, before forget()
         }
+        for (const auto& id : routed_again) forget(id);
+        auto waiting = std::move(m_discover_waiting);
+        m_discover_waiting.clear();
         on_discovered(std::move(d));
+        for (const auto& id : waiting) answer_discover(id);
       },
       /*during_auth=*/true);
 }

@@ -3,6 +3,8 @@
 #include "util/json.hpp"
 #include "util/log.hpp"
 
+#include <algorithm>
+
 namespace claribi::daemon {
 
 ToolSchemas::ToolSchemas(ToolLayer& tools, Ask ask, Resume resume)
@@ -53,6 +55,19 @@ void ToolSchemas::finish(const std::string& failure) {
   auto held = std::move(m_held);
   m_held.clear();
   for (auto& m : held) m_resume(std::move(m), failure);
+}
+
+bool ToolSchemas::holds(const std::string& id) const {
+  return std::any_of(m_held.begin(), m_held.end(),
+                     [&](const jsonrpc::Message& m) { return m.id == id; });
+}
+
+bool ToolSchemas::cancel(const std::string& id) {
+  auto it = std::find_if(m_held.begin(), m_held.end(),
+                         [&](const jsonrpc::Message& m) { return m.id == id; });
+  if (it == m_held.end()) return false;
+  m_held.erase(it);
+  return true;
 }
 
 std::vector<jsonrpc::Message> ToolSchemas::take_held() {

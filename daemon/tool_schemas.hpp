@@ -31,6 +31,10 @@ class ToolSchemas {
   void forget() { m_learnt = false; }
   /// Nothing held.
   bool idle() const { return m_held.empty(); }
+  /// Whether a call with this id is held.
+  bool holds(const std::string& id) const;
+  /// The client cancelled a held call: it is dropped (true), never sent.
+  bool cancel(const std::string& id);
   /// The calls still held, for answering at shutdown.
   std::vector<jsonrpc::Message> take_held();
 

@@ -95,6 +95,7 @@ struct HttpWorker::Transfer {
     if (upload) upload->reset();
     body_offset = 0;
     handed = 0;
+    response_seen = false;  // the next leg (after a redirect) is judged on its own
     return true;
   }
 
@@ -183,6 +184,8 @@ HttpWorker::TransferId HttpWorker::start(HttpRequest request, HttpHandlers handl
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &HttpWorker::on_header);
   curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
   curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
+  // A proxy's "200 Connection established" is no answer from the server.
+  curl_easy_setopt(e, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
   if (r.at_most_once) {
     curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, &HttpWorker::on_prereq);
     curl_easy_setopt(e, CURLOPT_PREREQDATA, t.get());
@@ -213,7 +216,11 @@ std::size_t HttpWorker::on_header(char* data, std::size_t size, std::size_t n, v
   auto* t = static_cast<Transfer*>(self);
   std::string_view line(data, size * n);
   if (line.rfind("HTTP/", 0) == 0) {
-    t->response_seen = true;
+    // A final status line (not 100 Continue): the server took the request and answers.
+    auto sp = line.find(' ');
+    if (sp != std::string_view::npos && sp + 1 < line.size() && line[sp + 1] >= '2') {
+      t->response_seen = true;
+    }
     t->head.headers.clear();  // a new response (after a redirect or 100-continue)
     return size * n;
   }

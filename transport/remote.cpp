@@ -97,6 +97,7 @@ Remote::Remote(asio::io_context& io, HttpWorker& http, RemoteOptions options, Re
 Remote::~Remote() = default;
 
 void Remote::set_authorization(const std::string& value) {
+  m_probe_challenge.reset();  // credentials exist now: that refusal is spent
   std::vector<std::string> kept;
   for (auto& h : m_static_headers) {
     if (text::lower(h.substr(0, 14)) != "authorization:") kept.push_back(std::move(h));
@@ -352,7 +353,7 @@ void Remote::finish_post(const std::shared_ptr<Outgoing>& o, const HttpHead& hea
   if (m_closing) return;
   const long status = head.status;
   const bool is_request = o->kind == jsonrpc::Kind::request;
-  if (!done.ok && status == 0 && retry_unanswered(o, done)) return;
+  if (!done.ok && (status == 0 || done.maybe_delivered) && retry_unanswered(o, done)) return;
   if (!done.ok && status == 0) {
     auto why = "cannot reach " + display_url(m_options.url) + ": " + done.error +
                ". Check the URL, the network and proxy settings (or --ca-file for TLS "
@@ -522,6 +523,15 @@ void Remote::resume(const std::shared_ptr<Outgoing>& o, std::shared_ptr<Stream> 
     h.on_done = [this, o, head, stream](HttpDone&& done) {
       if (m_closing || o->answered) return;
       if (o->sent_with_session && says_session_lost(head->status, done.body)) {
+        if (o->at_most_once) {
+          // The POST reached the server (its stream had begun): a new session must not run
+          // the call a second time.
+          fail(o,
+               "the remote lost the session while answering: the call may or may not have "
+               "run on the server. Check its effect before repeating it.",
+               head->status);
+          return;
+        }
         on_session_lost(o);
         return;
       }
