@@ -1,5 +1,6 @@
 // clariBI's onboarding loop, as a new user meets it: the official SDK client drives the bridge
-// (default flags, empty credential store, a BROWSER that fails the test if it is ever
+// (no flags but the store's, uploads allowed through the roots it declares, an empty
+// credential store, a BROWSER that fails the test if it is ever
 // called) against the clariBI-shaped fixture (tests/fault/claribi_fixture.py): signup, the
 // minted key kept away from the model, an upload by path, an analysis, an integration polled
 // until connected, a report polled until done; then a second process working from the
@@ -10,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startClariBI, TappedStdioTransport, check, withTimeout } from './common.mjs';
 
 const [bridge, store = 'file'] = process.argv.slice(2);
@@ -30,11 +32,13 @@ const env = { ...process.env, BROWSER: browser };
 if (store === 'file') {
   Object.assign(env, { HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_STATE_HOME: path.join(home, '.state') });
 }
-const flags = [...(store === 'file' ? ['--credential-store', 'file'] : []), '--upload-dir', uploads, '--log-level', 'warn'];
+// No flag but the store's: uploads by path are allowed from the roots the client declares.
+const flags = [...(store === 'file' ? ['--credential-store', 'file'] : []), '--log-level', 'warn'];
 
 async function connect() {
   const transport = new TappedStdioTransport({ command: bridge, args: [...flags, 'run', server.url], env, stderr: 'pipe' });
-  const client = new Client({ name: 'claribi-onboarding', version: '1.0.0' }, { capabilities: {} });
+  const client = new Client({ name: 'claribi-onboarding', version: '1.0.0' }, { capabilities: { roots: { listChanged: true } } });
+  client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [{ uri: `file://${uploads}`, name: 'Documents' }] }));
   await withTimeout(client.connect(transport), 15000, 'connect');
   let stderr = '';
   transport.stderr?.on('data', (d) => { stderr += d; });
