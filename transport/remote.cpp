@@ -509,6 +509,18 @@ void Remote::resume(const std::shared_ptr<Outgoing>& o, std::shared_ptr<Stream> 
   auto timer = std::make_shared<asio::steady_timer>(m_io, std::chrono::milliseconds(delay));
   timer->async_wait([this, o, stream, timer](const std::error_code& ec) {
     if (ec || m_closing || o->answered) return;
+    if (o->generation != m_generation || m_reinitializing) {
+      // The session the stream belonged to is gone (the remote restarted): its events cannot
+      // be replayed, and a GET on the new session would only open its general stream.
+      if (o->at_most_once) {
+        fail(o,
+             "the remote lost the session while answering: the call may or may not have run "
+             "on the server. Check its effect before repeating it.");
+      } else {
+        on_session_lost(o);
+      }
+      return;
+    }
     auto req = make_request("GET", m_options.url.text);
     req.headers = request_headers(false, "text/event-stream", true);
     req.headers.push_back("Last-Event-ID: " + stream->last_event_id);
@@ -739,6 +751,18 @@ void Remote::send_discover(std::string meta_json, int attempt, bool during_auth,
 }
 
 void Remote::on_session_lost(std::shared_ptr<Outgoing> o) {
+  if (o->internal && m_reinitializing) {
+    // The session being opened was lost before it was ready (the remote restarted again):
+    // open another, a few times, rather than wait for it forever.
+    if (++m_reinit_restarts > 3) {
+      m_reinit_restarts = 0;
+      reinitialize_failed("the remote lost each new session before it was ready");
+      return;
+    }
+    m_reinitializing = false;
+    start_reinitialize();
+    return;
+  }
   if (o->session_retries >= 1) {
     fail(o, "the remote ended the session again right after the bridge opened a new one", 404);
     return;
@@ -805,6 +829,7 @@ void Remote::send_replayed_initialize() {
     auto complete = [this] {
       ++m_generation;
       m_reinitializing = false;
+      m_reinit_restarts = 0;
       CLARIBI_LOG(info, "new session ready; resending " << m_deferred.size() << " message(s)");
       flush_deferred();
     };

@@ -192,6 +192,7 @@ class Remote {
   std::string m_initialized_raw;  ///< the client's notifications/initialized
   int m_generation = 0;           ///< bumped by every new session
   bool m_reinitializing = false;
+  int m_reinit_restarts = 0;   ///< new sessions lost while being opened, in a row
   bool m_gate_closed = false;  ///< the client's notifications/initialized is on its way
   bool m_closing = false;
   int m_sending = 0;  ///< notifications and responses posted and not yet acknowledged
