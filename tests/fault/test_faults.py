@@ -619,10 +619,19 @@ def run_tests(namespace, names):
     sys.exit(1 if failed else 0)
 
 
-def main():
+def suite_main(namespace):
+    """The command line of a suite module: `--list` prints its test names, one per line (for
+    ctest); otherwise `BRIDGE [TEST_NAME...]` runs them."""
+    if sys.argv[1:2] == ["--list"]:
+        print("\n".join(n for n, f in sorted(namespace.items()) if n.startswith("test_") and callable(f)))
+        return
     global BRIDGE
     BRIDGE = os.path.abspath(sys.argv[1])
-    run_tests(globals(), set(sys.argv[2:]))
+    run_tests(namespace, set(sys.argv[2:]))
+
+
+def main():
+    suite_main(globals())
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_faults  # noqa: E402
 from fixture_server import DEEP  # noqa: E402
-from test_faults import Bridge, run_tests, text_of  # noqa: E402
+from test_faults import Bridge, text_of  # noqa: E402
 
 
 def _alive(b):
@@ -291,11 +291,7 @@ def test_unusable_session_ids_are_refused_not_echoed(fx):
 
 
 def main():
-    if sys.argv[1:2] == ["--list"]:
-        print("\n".join(n for n, f in sorted(globals().items()) if n.startswith("test_") and callable(f)))
-        return
-    test_faults.BRIDGE = os.path.abspath(sys.argv[1])
-    run_tests(globals(), set(sys.argv[2:]))
+    test_faults.suite_main(globals())
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_faults  # noqa: E402
-from test_faults import Bridge, run_tests, text_of  # noqa: E402
+from test_faults import Bridge, text_of  # noqa: E402
 
 SIGNUP = {"verify_email", "register_account", "check_pricing"}
 
@@ -100,11 +100,7 @@ def test_a_tool_that_needs_credentials_nobody_can_get_is_a_tool_error(fx):
 
 
 def main():
-    if sys.argv[1:2] == ["--list"]:
-        print("\n".join(n for n, f in sorted(globals().items()) if n.startswith("test_") and callable(f)))
-        return
-    test_faults.BRIDGE = os.path.abspath(sys.argv[1])
-    run_tests(globals(), set(sys.argv[2:]))
+    test_faults.suite_main(globals())
 
 
 if __name__ == "__main__":

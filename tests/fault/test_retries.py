@@ -12,7 +12,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_faults  # noqa: E402
 from reset_proxy import ResetProxy  # noqa: E402
-from test_faults import Bridge, run_tests  # noqa: E402
+from test_faults import Bridge  # noqa: E402
 
 MAYBE_RAN = re.compile(r"may (or may not )?have run")
 
@@ -91,11 +91,7 @@ def test_a_tool_declared_idempotent_is_sent_again(fx):
 
 
 def main():
-    if sys.argv[1:2] == ["--list"]:
-        print("\n".join(n for n, f in sorted(globals().items()) if n.startswith("test_") and callable(f)))
-        return
-    test_faults.BRIDGE = os.path.abspath(sys.argv[1])
-    run_tests(globals(), set(sys.argv[2:]))
+    test_faults.suite_main(globals())
 
 
 if __name__ == "__main__":
