@@ -138,7 +138,7 @@ int login(const Invocation& inv, StdoutWriter& out) {
     if (!std::getline(std::cin, line)) return std::nullopt;
     return line;
   };
-  oauth::HttpClient http;
+  oauth::CurlHttpClient http;
   http.ca_file = options.ca_file;
   http.allow_http = options.allow_http;
   oauth::Challenge challenge;

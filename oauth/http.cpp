@@ -95,24 +95,25 @@ std::string append_query(const std::string& url, const Form& form) {
   return out + form_encode(form);
 }
 
-Result<HttpResponse> HttpClient::get(const std::string& url) const {
+Result<HttpResponse> CurlHttpClient::get(const std::string& url) {
   return perform("GET", url, nullptr, nullptr, {});
 }
 
-Result<HttpResponse> HttpClient::post(const std::string& url, const std::string& content_type,
-                                      const std::string& body,
-                                      const std::vector<std::string>& headers) const {
+Result<HttpResponse> CurlHttpClient::post(const std::string& url, const std::string& content_type,
+                                          const std::string& body,
+                                          const std::vector<std::string>& headers) {
   return perform("POST", url, &content_type, &body, headers);
 }
 
 Result<HttpResponse> HttpClient::post_form(const std::string& url, const Form& form,
-                                           const std::vector<std::string>& headers) const {
+                                           const std::vector<std::string>& headers) {
   return post(url, "application/x-www-form-urlencoded", form_encode(form), headers);
 }
 
-Result<HttpResponse> HttpClient::perform(const std::string& method, const std::string& url,
-                                         const std::string* content_type, const std::string* body,
-                                         const std::vector<std::string>& headers) const {
+Result<HttpResponse> CurlHttpClient::perform(const std::string& method, const std::string& url,
+                                             const std::string* content_type,
+                                             const std::string* body,
+                                             const std::vector<std::string>& headers) const {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   auto parsed = parse_url(url);

@@ -27,20 +27,32 @@ Form parse_query(std::string_view query);
 /// `url` with `form` appended to its query (after '?' or '&').
 std::string append_query(const std::string& url, const Form& form);
 
-/// The blocking HTTP calls of the OAuth flow (metadata, registration, tokens): libcurl easy
-/// handles on the calling thread, never the io thread. Bodies over 1 MiB are refused; plain
-/// http only to loopback hosts unless allowed.
-struct HttpClient {
+/// The blocking HTTP calls of the OAuth flow (metadata, registration, tokens), on the
+/// calling thread, never the io thread. An interface, so the flows can be tested against a
+/// scripted server.
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+  virtual Result<HttpResponse> get(const std::string& url) = 0;
+  virtual Result<HttpResponse> post(const std::string& url, const std::string& content_type,
+                                    const std::string& body,
+                                    const std::vector<std::string>& headers = {}) = 0;
+  Result<HttpResponse> post_form(const std::string& url, const Form& form,
+                                 const std::vector<std::string>& headers = {});
+};
+
+/// libcurl easy handles. Bodies over 1 MiB are refused; plain http only to loopback hosts
+/// unless allowed.
+class CurlHttpClient final : public HttpClient {
+ public:
   std::string ca_file;
   bool allow_http = false;
   long timeout_ms = 30000;
 
-  Result<HttpResponse> get(const std::string& url) const;
+  Result<HttpResponse> get(const std::string& url) override;
   Result<HttpResponse> post(const std::string& url, const std::string& content_type,
                             const std::string& body,
-                            const std::vector<std::string>& headers = {}) const;
-  Result<HttpResponse> post_form(const std::string& url, const Form& form,
-                                 const std::vector<std::string>& headers = {}) const;
+                            const std::vector<std::string>& headers = {}) override;
 
  private:
   Result<HttpResponse> perform(const std::string& method, const std::string& url,

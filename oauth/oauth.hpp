@@ -15,6 +15,8 @@
 
 namespace claribi::oauth {
 
+class HttpClient;
+
 /// What a 401 or 403 said (RFC 6750 3, RFC 9728 5.1): the Bearer challenge's parameters.
 struct Challenge {
   long status = 0;
@@ -85,6 +87,8 @@ struct Options {
   std::string lock_path;  ///< empty: lock_path_for(account_server)
   /// Reads one line (login --manual); empty when stdin is not ours.
   std::function<std::optional<std::string>()> read_line;
+  /// The HTTP client of the flows; null: libcurl (with ca_file and allow_http).
+  std::shared_ptr<HttpClient> http;
 };
 
 /// The MCP authorization client (2025-11-25, with the 2025-06-18 and 2025-03-26
@@ -110,6 +114,10 @@ class Authorizer {
 
  private:
   struct Impl;
+  /// Runs `f` holding this process's mutex and the server's cross-process login lock.
+  template <class F>
+  auto locked(F&& f) -> decltype(f());
+
   Options m_options;
   std::unique_ptr<Impl> m;
   std::mutex m_mutex;

@@ -1,8 +1,8 @@
 // What the OAuth client reads from outside that its headers declare: WWW-Authenticate
 // challenges (a 401 or 403 from the remote), the stored token set (TokenSet::from_json, from
 // the keychain or the 0600 file store) and query strings (the login callback, the address a
-// user pastes for login --manual). Discovery, registration and token answers are parsed
-// inside Authorizer, behind its HTTP calls, and are not reached from here.
+// user pastes for login --manual). What authorization servers answer (metadata,
+// registration, tokens) is fuzz_oauth_answers' part.
 //
 // Input: byte 0 picks the status (odd: 403, even: 401); the rest is tried as each of the
 // three.

@@ -1,0 +1,129 @@
+#include "oauth/token_endpoint.hpp"
+
+#include <algorithm>
+
+#include "oauth/answers.hpp"
+#include "oauth/crypto.hpp"
+#include "oauth/scopes.hpp"
+#include "util/base64.hpp"
+#include "util/json.hpp"
+#include "util/log.hpp"
+
+namespace claribi::oauth {
+
+Result<void> TokenEndpoint::authenticate(Form& form, std::vector<std::string>& headers,
+                                         const Client& cl, const std::string& audience) {
+  if (cl.auth_method == "client_secret_basic") {
+    auto pair = percent_encode(cl.id) + ":" + percent_encode(cl.secret);
+    headers.push_back("Authorization: Basic " + base64::encode(pair.data(), pair.size()));
+  } else if (cl.auth_method == "client_secret_post") {
+    form.emplace_back("client_id", cl.id);
+    form.emplace_back("client_secret", cl.secret);
+  } else if (cl.auth_method == "private_key_jwt") {
+    auto jti = random_token(16);
+    if (!jti) return fail(jti.error().message);
+    auto now = now_seconds();
+    json::Document claims(rapidjson::kObjectType);
+    auto& a = claims.GetAllocator();
+    claims.AddMember("iss", json::Value(cl.id.c_str(), a), a);
+    claims.AddMember("sub", json::Value(cl.id.c_str(), a), a);
+    claims.AddMember("aud", json::Value(audience.c_str(), a), a);
+    claims.AddMember("iat", json::Value(static_cast<std::int64_t>(now)), a);
+    claims.AddMember("exp", json::Value(static_cast<std::int64_t>(now + 300)), a);
+    claims.AddMember("jti", json::Value(jti->c_str(), a), a);
+    auto jwt = sign_jwt(cl.private_key, json::to_string(claims));
+    if (!jwt) return fail(jwt.error().message);
+    form.emplace_back("client_id", cl.id);
+    form.emplace_back("client_assertion_type",
+                      "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+    form.emplace_back("client_assertion", *jwt);
+  } else {
+    form.emplace_back("client_id", cl.id);
+  }
+  return {};
+}
+
+Result<TokenSet> TokenEndpoint::request(Form form, const Client& cl, const Discovery& d,
+                                        std::string* error_code) {
+  if (!d.resource.empty()) form.emplace_back("resource", d.resource);
+  std::vector<std::string> headers;
+  if (auto a = authenticate(form, headers, cl, d.as.issuer); !a) return fail(a.error().message);
+  auto r = m_http.post_form(d.as.token_endpoint, form, headers);
+  if (!r) return fail("token request failed: " + r.error().message);
+  if (r->status != 200) {
+    return fail("the token endpoint refused (" + error_text(r->status, r->body, error_code) + ")");
+  }
+  auto answer = read_token_answer(r->status, r->body);
+  if (!answer) return fail(answer.error().message);
+  TokenSet t;
+  t.access_token = std::move(answer->access_token);
+  log::add_secret(t.access_token);
+  t.token_type = std::move(answer->token_type);
+  t.refresh_token = std::move(answer->refresh_token);
+  if (!t.refresh_token.empty()) log::add_secret(t.refresh_token);
+  t.scope = std::move(answer->scope);
+  t.obtained_at = now_seconds();
+  if (answer->expires_in >= 0) t.expires_at = t.obtained_at + answer->expires_in;
+  t.issuer = d.as.issuer;
+  t.token_endpoint = d.as.token_endpoint;
+  t.client_id = cl.id;
+  t.auth_method = cl.auth_method;
+  t.resource = d.resource;
+  return t;
+}
+
+Result<TokenSet> TokenEndpoint::refresh(const TokenSet& old, const Client& cl) {
+  if (old.refresh_token.empty()) return fail("no refresh token is stored");
+  Discovery d;
+  d.resource = old.resource;
+  d.as.issuer = old.issuer;
+  d.as.token_endpoint = old.token_endpoint;
+  auto t = request({{"grant_type", "refresh_token"}, {"refresh_token", old.refresh_token}}, cl, d);
+  if (!t) return fail(t.error().message);
+  if (t->refresh_token.empty()) t->refresh_token = old.refresh_token;
+  if (t->scope.empty()) t->scope = old.scope;
+  return t;
+}
+
+Result<TokenSet> TokenEndpoint::client_credentials(const Client& cl, const Discovery& d,
+                                                   const std::vector<std::string>& scopes) {
+  Form form{{"grant_type", "client_credentials"}};
+  auto wanted = scopes;
+  wanted.erase(std::remove(wanted.begin(), wanted.end(), "offline_access"), wanted.end());
+  if (!wanted.empty()) form.emplace_back("scope", join_words(wanted));
+  return request(std::move(form), cl, d);
+}
+
+Result<TokenSet> TokenEndpoint::enterprise(const Client& cl, const Discovery& d,
+                                           const std::vector<std::string>& scopes,
+                                           const std::string& id_token,
+                                           const std::string& idp_token_endpoint,
+                                           const std::string& idp_client_id) {
+  Form exchange{{"grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"},
+                {"requested_token_type", "urn:ietf:params:oauth:token-type:id-jag"},
+                {"audience", d.as.issuer},
+                {"resource", d.resource},
+                {"subject_token", id_token},
+                {"subject_token_type", "urn:ietf:params:oauth:token-type:id_token"}};
+  if (!idp_client_id.empty()) exchange.emplace_back("client_id", idp_client_id);
+  if (!scopes.empty()) exchange.emplace_back("scope", join_words(scopes));
+  auto r = m_http.post_form(idp_token_endpoint, exchange);
+  if (!r) return fail("token exchange at the identity provider failed: " + r.error().message);
+  if (r->status != 200) {
+    return fail("the identity provider refused the token exchange (" +
+                error_text(r->status, r->body) + ")");
+  }
+  auto grant = read_token_answer(r->status, r->body);
+  if (!grant) {
+    return fail(grant.error().message + " (the identity provider's token exchange answer)");
+  }
+  log::add_secret(grant->access_token);
+  Form form{{"grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"},
+            {"assertion", grant->access_token}};
+  if (!scopes.empty()) form.emplace_back("scope", join_words(scopes));
+  Discovery no_resource = d;  // the resource is inside the assertion
+  no_resource.resource.clear();
+  return request(std::move(form), cl, no_resource);
+}
+
+}  // namespace claribi::oauth
