@@ -10,10 +10,14 @@
 #include <string>
 #include <unordered_map>
 
+#include "daemon/auth_session.hpp"
 #include "daemon/credentials.hpp"
 #include "daemon/era.hpp"
+#include "daemon/era_negotiator.hpp"
+#include "daemon/input_broker.hpp"
 #include "daemon/line_framer.hpp"
-#include "daemon/listen.hpp"
+#include "daemon/links.hpp"
+#include "daemon/request_table.hpp"
 #include "daemon/stdout_writer.hpp"
 #include "daemon/tool_layer.hpp"
 #include "daemon/tool_schemas.hpp"
@@ -50,17 +54,18 @@ struct BridgeOptions {
   std::string config_error;
 };
 
-/// Routes MCP messages between the stdio client and the remote. Answers locally what the
-/// bridge must (parse errors, oversized input, timeouts), keeps one JSON-RPC answer per
-/// client request, and starts nothing (no thread, no network) until the first message that
-/// needs the remote. Either side may speak the 2025 revisions or stateless 2026-07-28; the
-/// bridge learns the remote's era with one server/discover and translates where the two
-/// differ (see era.hpp). Io thread only.
-class Bridge {
+/// The router: routes MCP messages between the stdio client and the remote, in a fixed
+/// order of stages, and answers locally what the bridge must (parse errors, oversized
+/// input, timeouts). Keeps one JSON-RPC answer per client request and starts nothing (no
+/// thread, no network) until the first message that needs the remote. A client request
+/// goes: era negotiator → tool layer (policy, path twins, headers) → request table → auth
+/// session → remote; its answer: request table → input broker → era negotiator → tool layer
+/// → minted-credential capture → stdout. Io thread only.
+class Bridge final : private Links {
  public:
   Bridge(asio::io_context& io, StdoutWriter& out, BridgeOptions options,
          std::function<void()> on_finished);
-  ~Bridge();
+  ~Bridge() override;
 
   void on_line(std::string&& line);
   /// One parsed client message (a line, or one held back until the remote's era is known).
@@ -73,105 +78,40 @@ class Bridge {
   void shutdown();
 
  private:
-  struct Pending {
-    std::string method;
-    std::string upstream_id;  ///< the id the remote knows it by, when not the client's
-    std::string raw;          ///< the request as sent upstream, for input_required retries
-    std::shared_ptr<const transport::UploadBody> upload;  ///< its file, when a path twin sent one
-    int input_rounds = 0;
-    std::string tool;  ///< tools/call: the tool's name
-    std::string progress_token;
-    std::uint64_t uploaded = 0;  ///< file bytes a path twin sent; offsets the server's progress
-    std::unique_ptr<asio::steady_timer> timer;
-  };
-  struct Held {
-    jsonrpc::Message message;
-    std::shared_ptr<const transport::UploadBody> upload;
-  };
-  struct Poster;
-  /// One input_required round: the server's questions, put to the client as requests.
-  struct InputRound {
-    era::InputRequired asked;
-    std::map<std::string, std::string> answers;                ///< key → bare result JSON
-    std::unordered_map<std::string, std::string> outstanding;  ///< our request id → key
-  };
-  enum class Upstream { unknown, discovering, modern, legacy };
-  enum class ClientEra { unknown, legacy, modern };
+  // Links: how the units send.
+  void to_client(std::string line) override { m_out.write_line(std::move(line)); }
+  void reply_error(const std::string& id, int code, const std::string& message) override;
+  void to_remote(jsonrpc::Message&& m,
+                 std::shared_ptr<const transport::UploadBody> upload = nullptr) override;
+  void drop(const std::string& client_id) override;
+  void from_client(jsonrpc::Message&& m) override { route(std::move(m)); }
+  void from_remote(jsonrpc::Message&& m, const std::string& related) override {
+    on_remote_message(std::move(m), related);
+  }
 
   transport::Remote& remote();
-  /// Sends to the remote, holding messages back while the API key is being looked up.
-  void send_to_remote(jsonrpc::Message&& m,
-                      std::shared_ptr<const transport::UploadBody> upload = nullptr);
+  EraPeers era_peers();
   void send_now(jsonrpc::Message&& m, std::shared_ptr<const transport::UploadBody> upload);
-  /// Starts the API key / token lookup once (off the io thread).
-  void load_credentials();
+  /// A client request past the era step: the tool layer, the request table, the remote.
+  /// `schema_failure` is set when the schema its path twin needed could not be learnt.
+  void send_request(jsonrpc::Message&& m, const std::string& schema_failure = {});
   void on_upload_progress(const std::string& id, std::uint64_t sent, std::uint64_t total);
   void ask_client_roots();
   void on_roots_answer(const jsonrpc::Message& m);
-  struct Loaded {
-    Result<std::optional<std::string>> key = std::optional<std::string>();
-    std::optional<oauth::TokenSet> tokens;
-  };
-  void on_credentials_loaded(Loaded&& loaded);
-  /// The remote refused a request: log in (or refresh) off the io thread, then resume.
-  void on_auth_required(const transport::AuthChallenge& challenge);
-  void use_tokens(const oauth::TokenSet& tokens);
-  /// Refreshes the access token a little before it expires, so calls never meet a 401.
-  void schedule_refresh(const oauth::TokenSet& tokens);
+  /// `related`: the request whose response stream carried it, if any.
+  void on_remote_message(jsonrpc::Message&& m, const std::string& related);
+  /// An answer to a client request: renamed back, input rounds, era marks, tool layer,
+  /// minted-credential capture, stdout.
+  void on_answer(jsonrpc::Message&& m);
+  void on_progress(jsonrpc::Message& m);
   /// A tools/call answer carrying minted credentials: use them, store the key, then
   /// forward the answer with the credentials replaced by notes.
   void capture_minted(jsonrpc::Message&& m, const Minted& minted);
-  template <class T, class F>
-  void run_off_thread(std::function<T()> work, F&& done);
-  /// `related`: the request whose response stream carried it, if any.
-  void on_remote_message(jsonrpc::Message&& m, const std::string& related);
-  /// Asks the remote's era again with the credentials a login just gave (the probe was
-  /// refused without them); the messages the login held go where the answer says.
-  void relearn_era(const std::string& authorization);
-  /// Learns the remote's era (once per process); held messages go out when it is known.
-  void discover_upstream(const std::string& meta, bool may_log_in);
-  void on_discovered(Result<transport::Discovery>&& d);
-  /// A client request past the era step: the tool layer, the pending table, the remote.
-  /// `schema_failure` is set when the schema its path twin needed could not be learnt.
-  void send_request(jsonrpc::Message&& m, const std::string& schema_failure = {});
-  /// Routes one client message by the two eras; false when it was answered or consumed.
-  bool translate(jsonrpc::Message& m);
-  void answer_initialize(const jsonrpc::Message& m);
-  void answer_discover(const std::string& id);
-  /// A modern client on a 2025 remote: the session the bridge opens on its behalf.
-  void open_legacy_session();
-  void on_session_opened(jsonrpc::Message&& m);
-  void retry_with_answers(const std::string& client_id);
-  /// The remote asks the client for input (2026-07-28): ask it, then retry.
-  void start_input_round(const std::string& client_id, const json::Value& result);
-  void on_input_answer(const jsonrpc::Message& m);
-  void fail_input_round(const std::string& client_id, int code, const std::string& message);
-  /// A 2025 client's standing interest in changes, on a 2026-07-28 remote's listen stream.
-  UpstreamListen& upstream_listen();
-  /// A 2026-07-28 client's subscriptions/listen, served by the bridge for a 2025 remote.
-  LocalListen& local_listen();
-  /// Sends a request of the bridge's own; its answer (or failure) goes to `done`.
-  void ask_remote(const std::string& method, const std::string& params_json,
-                  std::function<void(Result<jsonrpc::Message>)> done);
-  /// A 2025 server asked a 2026-07-28 client something mid-call (`related` is the call):
-  /// the call's client request is answered with input_required and the call held.
-  void suspend_call(jsonrpc::Message&& server_request, const std::string& related);
-  /// The client's retry of a held call with the answers: true when it was one.
-  bool resume_call(jsonrpc::Message& retry);
-  void answer_suspended(const std::string& state, const std::string& client_id);
-  void end_suspended(const std::string& state, const std::string& why);
-  std::string upstream_id_of(const std::string& client_id) const;
-  /// Forgets a client request and everything it holds: its input round, its retry alias,
-  /// and its upstream transfer (closed).
-  void drop(const std::string& client_id);
   /// notifications/cancelled from the client: drops the request it names, if pending.
   void on_client_cancel(const jsonrpc::Message& m);
   void on_remote_failure(const std::string& id, transport::RequestFailure&& f);
-  void track(const jsonrpc::Message& m);
-  void arm_timer(const std::string& id, Pending& p);
   void on_timeout(const std::string& id);
   void forget(const std::string& id);
-  void reply_error(const std::string& id, int code, const std::string& message);
   void maybe_finish_after_eof();
   /// Nothing in flight or waiting for the remote's era.
   bool idle() const;
@@ -185,65 +125,16 @@ class Bridge {
   ToolSchemas m_schemas;  ///< calls waiting for a schema the client never listed
   std::unique_ptr<transport::HttpWorker> m_http;
   std::unique_ptr<transport::Remote> m_remote;
-  std::unordered_map<std::string, Pending> m_pending;             ///< client requests by id
-  std::unordered_map<std::string, std::string> m_progress_owner;  ///< progress token → id
-  enum class KeyState { unloaded, loading, ready };
-  KeyState m_key_state = KeyState::unloaded;
-  std::vector<Held> m_held;                        ///< waiting for the API key lookup
-  std::vector<std::function<void()>> m_after_key;  ///< to run once the lookup ended
-  std::string m_access_token;                      ///< the OAuth access token in use
-  bool m_auth_round = false;  ///< a login or refresh runs for a refused request
-  bool m_refreshing = false;  ///< a proactive refresh runs
-  asio::steady_timer m_refresh_timer;
-  std::shared_ptr<Poster> m_poster;
+  RequestTable m_table;
+  AuthSession m_auth;
+  InputBroker m_broker;
+  EraNegotiator m_era;
   bool m_client_has_roots = false;
-  Upstream m_upstream = Upstream::unknown;
-  /// The era probe was refused for want of credentials: 2025 assumed, learnt again at login.
-  bool m_era_assumed = false;
-  std::string m_minted_key;  ///< an API key a tool minted this session (a secret)
-  ClientEra m_client_era = ClientEra::unknown;
-  std::string m_discover_result;  ///< the remote's server/discover result (compact JSON)
-  /// When the discover result stops being fresh (its ttlMs); the first answer from it is
-  /// always given, since it was fetched for that very request.
-  std::chrono::steady_clock::time_point m_discover_expires;
-  bool m_discover_unused = false;
-  std::string m_initialize_result;           ///< a 2025 remote's initialize result (modern client)
-  std::vector<jsonrpc::Message> m_era_held;  ///< client messages waiting for the era
-  std::vector<std::string> m_discover_waiting;  ///< client server/discover ids
-  era::ClientIdentity m_identity;               ///< a 2025 client's, stamped on modern requests
-  std::unordered_map<std::string, InputRound> m_rounds;        ///< by client request id
-  std::unordered_map<std::string, std::string> m_input_owner;  ///< our request id → client id
-  std::unordered_map<std::string, std::string> m_alias;        ///< upstream retry id → client id
-  /// A call to a 2025 server held while its 2026-07-28 client answers the server's questions.
-  struct Suspended {
-    std::string upstream_id;  ///< the id the remote knows the call by
-    Pending pending;          ///< the client request, set aside until the retry
-    std::map<std::string, jsonrpc::Message> asked;  ///< key → the server's request
-    std::string final_answer;  ///< the remote's answer, when it came before the retry
-    std::unique_ptr<asio::steady_timer> timer;
-  };
-  std::unordered_map<std::string, Suspended> m_suspended;         ///< by requestState
-  std::unordered_map<std::string, std::string> m_suspended_call;  ///< upstream id → state
-  std::unordered_map<std::string, std::string> m_waiting_retry;   ///< state → client id
-  std::unique_ptr<UpstreamListen> m_upstream_listen;
-  std::unique_ptr<LocalListen> m_local_listen;
-  /// The bridge's own requests to the remote, by id: who takes the answer.
-  std::unordered_map<std::string, std::function<void(Result<jsonrpc::Message>)>> m_own;
-  int m_bridge_ids = 0;
-  /// Only server/discover so far (a client's throwaway sibling): credentials are read but
-  /// never refreshed, and nothing logs in.
-  bool m_probe = false;
-  bool m_session_opening = false;
-  std::string m_session_init_id;  ///< the initialize the bridge sent for a modern client
-  bool m_session_may_log_in = true;
   int m_roots_requests = 0;
   bool m_eof = false;
   bool m_shutting_down = false;
   bool m_finished = false;
   asio::steady_timer m_grace;
-  /// Runs when the pending table stayed empty a moment after it drained: freed memory goes
-  /// back to the system, so a burst does not leave the process at its high-water mark.
-  asio::steady_timer m_trim_timer;
 };
 
 }  // namespace claribi::daemon

@@ -109,6 +109,42 @@ tl::expected<std::vector<Message>, Invalid> parse_body(std::string text) {
   return out;
 }
 
+std::string request(std::string_view id, std::string_view method, std::string_view params_json) {
+  std::string out = "{\"jsonrpc\":\"2.0\",\"id\":";
+  out += id;
+  out += ",\"method\":" + json::quote(method);
+  if (!params_json.empty()) {
+    out += ",\"params\":";
+    out += params_json;
+  }
+  out += "}";
+  return out;
+}
+
+std::string notification(std::string_view method, std::string_view params_json) {
+  std::string out = "{\"jsonrpc\":\"2.0\",\"method\":" + json::quote(method);
+  if (!params_json.empty()) {
+    out += ",\"params\":";
+    out += params_json;
+  }
+  out += "}";
+  return out;
+}
+
+std::string result_response(std::string_view id, std::string_view result_json) {
+  std::string out = "{\"jsonrpc\":\"2.0\",\"id\":";
+  out += id.empty() ? std::string_view("null") : id;
+  out += ",\"result\":";
+  out += result_json;
+  out += "}";
+  return out;
+}
+
+std::string tool_error_response(std::string_view id, std::string_view text) {
+  return result_response(id, "{\"content\":[{\"type\":\"text\",\"text\":" + json::quote(text) +
+                                 "}],\"isError\":true}");
+}
+
 std::string error_response(std::string_view id, int code, std::string_view message,
                            std::string_view data_json) {
   std::string out = "{\"jsonrpc\":\"2.0\",\"id\":";

@@ -53,6 +53,17 @@ tl::expected<std::vector<Message>, Invalid> parse_body(std::string text);
 std::string error_response(std::string_view id, int code, std::string_view message,
                            std::string_view data_json = {});
 
+/// A request line: `id` and `params_json` are compact JSON (no params member when empty).
+std::string request(std::string_view id, std::string_view method,
+                    std::string_view params_json = {});
+/// A notification line (no params member when `params_json` is empty).
+std::string notification(std::string_view method, std::string_view params_json = {});
+/// A result response line; `result_json` is compact JSON.
+std::string result_response(std::string_view id, std::string_view result_json);
+/// A result response carrying an MCP tool result with `isError` and one text item: how a
+/// tool call fails so that the model, not only the client, reads why.
+std::string tool_error_response(std::string_view id, std::string_view text);
+
 /// Replaces CR and LF (which valid JSON only has as whitespace between tokens) with spaces,
 /// so a valid JSON text fits on one stdio line.
 void flatten(std::string& text);

@@ -1,0 +1,143 @@
+#pragma once
+
+// The only holder of both peers' MCP eras (the 2025 revisions, or stateless 2026-07-28).
+// It learns the remote's with one server/discover (held messages wait for the answer), the
+// client's from its first message, and routes each client message between them: passed
+// through, rewritten (era.hpp), or answered here (initialize and server/discover from the
+// cache, ping, logging level, subscriptions). For a 2026-07-28 client of a 2025 remote it
+// opens the 2025 session on the client's behalf; for a 2025 client of a 2026-07-28 remote
+// it keeps the client's standing interest in changes on a listen stream. It also sends the
+// bridge's own requests to the remote, in the remote's era. Io thread only.
+
+#include <asio/io_context.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "daemon/auth_session.hpp"
+#include "daemon/era.hpp"
+#include "daemon/input_broker.hpp"
+#include "daemon/links.hpp"
+#include "daemon/listen.hpp"
+#include "daemon/request_table.hpp"
+#include "daemon/tool_layer.hpp"
+#include "transport/remote.hpp"
+
+namespace claribi::daemon {
+
+/// What the negotiator asks of the remote.
+struct EraRemote {
+  std::function<void(const std::string& meta, std::function<void(Result<transport::Discovery>)>,
+                     bool during_auth)>
+      discover;
+  std::function<void(const std::string& authorization)> set_authorization;
+  std::function<void(Result<std::string>)> auth_finished;
+  /// Ends an auth round handing back the client messages it held (raw text).
+  std::function<std::vector<std::string>(const std::string& authorization)> hand_back;
+  std::function<void(const std::string& id)> abandon;
+};
+
+/// The units the negotiator works with; it owns none of them.
+struct EraPeers {
+  Links& links;
+  EraRemote remote;
+  AuthSession& auth;
+  ToolLayer& tools;
+  RequestTable& table;
+  InputBroker& broker;
+  /// notifications/cancelled from the client: drop what it names.
+  std::function<void(const jsonrpc::Message&)> cancel;
+  /// Something held was answered or sent: the router may finish after stdin closed.
+  std::function<void()> settled;
+};
+
+class EraNegotiator {
+ public:
+  EraNegotiator(asio::io_context& io, era::Pin pin, EraPeers peers);
+  ~EraNegotiator();
+
+  /// Routes one client message by the two eras; false when it was answered or held here.
+  bool translate(jsonrpc::Message& m);
+
+  /// Sends a request of the bridge's own; its answer (or failure) goes to `done`.
+  void ask_remote(const std::string& method, const std::string& params_json,
+                  std::function<void(Result<jsonrpc::Message>)> done);
+  /// A message from the remote the negotiator consumes (the answer to the session it opened
+  /// or to its own request, a listen stream's notification): true when it did.
+  bool take_remote_message(jsonrpc::Message& m);
+  /// A request of its own failed: true when `id` was one.
+  bool take_failure(const std::string& id, const transport::RequestFailure& f);
+
+  /// A login ended with `authorization`; true when the era is learnt again with it (the
+  /// probe was refused for want of it), which then ends the auth round itself.
+  bool after_login(const std::string& authorization);
+
+  /// May the bridge's own initialize `id` lead to a login?
+  std::optional<bool> may_log_in(const std::string& id) const;
+  /// A 2026-07-28 remote, a 2025 client: input_required rounds happen in the bridge.
+  bool rounds_here() const { return m_upstream == Upstream::modern && !client_modern(); }
+  /// A 2025 remote, a 2026-07-28 client.
+  bool answers_for_modern_client() const {
+    return client_modern() && m_upstream == Upstream::legacy;
+  }
+  bool client_modern() const { return m_client_era == ClientEra::modern; }
+  bool upstream_modern() const { return m_upstream == Upstream::modern; }
+  /// The client's name, capabilities and log level, as it declared them.
+  const era::ClientIdentity& identity() const { return m_identity; }
+
+  /// Nothing waits for the era or the session.
+  bool idle() const { return m_held.empty() && m_discover_waiting.empty(); }
+  /// Shutdown: the ids of client requests that waited here (no longer held).
+  std::vector<std::string> take_unanswered();
+  void stop();
+
+ private:
+  enum class Upstream { unknown, discovering, modern, legacy };
+  enum class ClientEra { unknown, legacy, modern };
+
+  void learn_client(const jsonrpc::Message& m, bool request);
+  bool to_modern_remote(jsonrpc::Message& m, bool request);
+  bool to_legacy_remote(jsonrpc::Message& m, bool request);
+  void discover_upstream(const std::string& meta, bool may_log_in);
+  void on_discovered(Result<transport::Discovery>&& d);
+  void relearn(const std::string& authorization);
+  void answer_initialize(const jsonrpc::Message& m);
+  void answer_discover(const std::string& id);
+  void answer_empty(const std::string& id);
+  void open_legacy_session();
+  void on_session_opened(jsonrpc::Message&& m);
+  UpstreamListen& upstream_listen();
+  LocalListen& local_listen();
+
+  asio::io_context& m_io;
+  era::Pin m_pin;
+  EraPeers m_peers;
+  Upstream m_upstream = Upstream::unknown;
+  ClientEra m_client_era = ClientEra::unknown;
+  /// The era probe was refused for want of credentials: 2025 assumed, learnt again at login.
+  bool m_assumed = false;
+  bool m_stopped = false;
+  era::ClientIdentity m_identity;  ///< a 2025 client's, stamped on modern requests
+  std::string m_discover_result;   ///< the remote's server/discover result (compact JSON)
+  /// When the discover result stops being fresh (its ttlMs); the first answer from it is
+  /// always given, since it was fetched for that very request.
+  std::chrono::steady_clock::time_point m_discover_expires;
+  bool m_discover_unused = false;
+  std::string m_initialize_result;       ///< a 2025 remote's initialize result (modern client)
+  std::vector<jsonrpc::Message> m_held;  ///< client messages waiting for the era
+  std::vector<std::string> m_discover_waiting;  ///< client server/discover ids
+  bool m_session_opening = false;
+  std::string m_session_init_id;  ///< the initialize the bridge sent for a modern client
+  bool m_session_may_log_in = true;
+  int m_ids = 0;
+  /// The bridge's own requests to the remote, by id: who takes the answer.
+  std::unordered_map<std::string, std::function<void(Result<jsonrpc::Message>)>> m_own;
+  std::unique_ptr<UpstreamListen> m_upstream_listen;
+  std::unique_ptr<LocalListen> m_local_listen;
+};
+
+}  // namespace claribi::daemon
