@@ -26,7 +26,7 @@ def opt(name, default):
 
 
 def main():
-    bridge, unit_tests = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    bridge, base64_bench = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     runs, mb = opt("--runs", 9), opt("--mb", 18)
     test_faults.BRIDGE = bridge
     work = tempfile.mkdtemp(prefix="claribi-bench-upload-")
@@ -71,7 +71,7 @@ def main():
         rss = b.rss_peak_kb() / 1024
         b.close()
 
-        enc = subprocess.run([unit_tests, "[.bench]"], capture_output=True, text=True).stdout
+        enc = subprocess.run([base64_bench], capture_output=True, text=True).stdout
         line = next((l.split("encoder:")[1].strip() for l in enc.splitlines() if "encoder:" in l), "n/a")
         gbps = line.split()[0]
 

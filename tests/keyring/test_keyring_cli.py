@@ -218,6 +218,9 @@ def test_file_store_only_when_asked_with_mode_0600_and_a_warning(fx):
 
 def main():
     global BRIDGE
+    if sys.argv[1:2] == ["--list"]:
+        test_faults.suite_main(globals())
+        return
     BRIDGE = os.path.abspath(sys.argv[1])
     test_faults.BRIDGE = BRIDGE
     test_faults.run_tests(globals(), set(sys.argv[2:]))

@@ -189,7 +189,8 @@ def test_sibling_probe_reads_tokens_but_never_refreshes_locks_or_logs_in(fx):
         for f in held:
             f.close()
     assert took < 2.0, f"the probe took {took:.2f} s"
-    assert "error" in answer or "result" in answer, answer
+    # The expired token is presented as it is (no refresh), and its refusal is the answer.
+    assert "HTTP 401" in answer.get("error", {}).get("message", ""), answer
     assert launches(log) == 1, "the probe opened the browser"
     assert oauth.count("refresh_token") == refreshes, "the probe refreshed the tokens"
     # The session bridge refreshes (no browser) and serves.
@@ -299,6 +300,9 @@ def test_login_command_manual_and_device_code(fx):
 
 def main():
     global BRIDGE, ARTIFACTS
+    if sys.argv[1:2] == ["--list"]:
+        test_faults.suite_main(globals())
+        return
     BRIDGE = os.path.abspath(sys.argv[1])
     ARTIFACTS = os.path.abspath(sys.argv[2])
     test_faults.BRIDGE = BRIDGE

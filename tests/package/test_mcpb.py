@@ -131,7 +131,12 @@ def main():
         env.update(c.get("env", {}))
         initialize(command, args, env)
         copied = os.access(os.path.join(user_home, ".cache", "claribi-bridge", "bin", "claribi-bridge"), os.F_OK)
-        assert copied if os.geteuid() == 0 else (copied or os.access(os.path.join(binary_dir, "claribi-bridge"), os.X_OK))
+        if os.geteuid() == 0:  # nobody cannot chmod root's file: a private copy ran
+            assert copied, "the launcher did not run a private copy of a binary it cannot chmod"
+        else:  # the owner can: chmod, and no copy
+            assert not copied, "the launcher copied a binary it could chmod"
+            assert os.access(os.path.join(binary_dir, "claribi-bridge"), os.X_OK), \
+                "the launcher did not restore the execute bit"
         os.chmod(binary_dir, 0o755)
         print("ok   binary the user cannot chmod: " + ("ran a private copy from the cache" if copied else "chmod worked"))
         print("all passed")
