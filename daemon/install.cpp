@@ -92,16 +92,6 @@ Result<void> write_atomically(const std::string& path, const std::string& text,
 
 }  // namespace
 
-HostOs this_os() {
-#if defined(_WIN32)
-  return HostOs::windows;
-#elif defined(__APPLE__)
-  return HostOs::macos;
-#else
-  return HostOs::linux_os;
-#endif
-}
-
 Result<std::string> client_config_path(
     ClientApp app, HostOs os, const std::function<std::optional<std::string>(const char*)>& env,
     const std::function<bool(const std::string&)>& exists, const std::string& project) {

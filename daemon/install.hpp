@@ -12,6 +12,8 @@ namespace claribi::daemon {
 enum class ClientApp { claude, cursor };
 enum class HostOs { linux_os, macos, windows };
 
+/// The OS this binary was built for; per platform (install_linux.cpp, install_macos.cpp,
+/// install_windows.cpp).
 HostOs this_os();
 
 /// Where a client keeps its MCP server configuration, by the OS's rules. `env` reads the

@@ -35,6 +35,9 @@ class StdoutWriter {
 
  private:
   void run();
+  /// Writes `batch`, each line followed by a newline, marking the writer broken when a write
+  /// fails; per platform (stdout_writer_posix.cpp, stdout_writer_windows.cpp).
+  void write_batch(std::deque<std::string>& batch);
   void mark_broken(std::string why);
 
   int m_fd;

@@ -24,10 +24,7 @@ bool is_within(const std::string& path, const std::string& dir) {
 /// browser profiles, cloud credentials, and the bridge's own state.
 std::vector<std::pair<std::string, std::string>> forbidden_places() {
   std::vector<std::pair<std::string, std::string>> out;
-  const char* home = std::getenv("HOME");
-#ifdef _WIN32
-  if (home == nullptr || *home == '\0') home = std::getenv("USERPROFILE");
-#endif
+  const char* home = platform::home_from_environment();
   if (home == nullptr || *home == '\0') return out;
   std::string h = real_path(home);
   if (h.empty()) h = home;

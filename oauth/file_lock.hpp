@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 
 #include "util/result.hpp"
@@ -20,12 +21,14 @@ class FileLock {
   ~FileLock();
 
  private:
-  FileLock() = default;
-#ifdef _WIN32
-  void* m_handle = nullptr;
-#else
-  int m_fd = -1;
-#endif
+  // Per platform (file_lock_posix.cpp, file_lock_windows.cpp):
+  FileLock() noexcept;  ///< holds no file
+  /// Opens the lock file, creating it; the reason on failure.
+  Result<void> open(const std::string& path);
+  /// Takes the lock without waiting: true when taken, false while another process holds it.
+  Result<bool> try_lock(const std::string& path);
+
+  std::intptr_t m_native;  ///< the descriptor or HANDLE, as the platform's file keeps it
 };
 
 /// Where the lock of one server lives: <state dir>/locks/<hash of the server>.lock.

@@ -8,7 +8,8 @@
 #include "util/result.hpp"
 
 /// The few operating-system calls that differ between POSIX and Windows, so the rest of the
-/// code has one spelling.
+/// code has one spelling. Defined per platform (CMake picks the files): platform_posix.cpp
+/// with platform_linux.cpp or platform_macos.cpp, or platform_windows.cpp.
 namespace claribi::platform {
 
 /// Reads from standard input: the byte count, 0 at its end, -1 on an error.
@@ -17,6 +18,10 @@ long read_stdin(char* buffer, std::size_t size);
 /// Standard input and output carry bytes untranslated (Windows would write "\r\n"), and a
 /// reader that went away is an error to handle, not a signal that ends the process.
 void prepare_stdio();
+
+/// The user's home folder as the environment names it: $HOME, or on Windows %USERPROFILE%
+/// when HOME is unset or empty. Null when unset.
+const char* home_from_environment();
 
 /// Broken-down UTC time (gmtime_r, gmtime_s).
 std::tm utc_time(std::time_t t);
@@ -33,12 +38,9 @@ class HiddenInput {
   HiddenInput& operator=(const HiddenInput&) = delete;
 
  private:
+  struct Saved;  ///< the terminal settings (termios) or the console mode, per platform
+  Saved* m_saved = nullptr;
   bool m_restore = false;
-  unsigned long m_saved = 0;  ///< the console mode (Windows)
-#ifndef _WIN32
-  struct Saved;
-  Saved* m_termios = nullptr;
-#endif
 };
 
 /// Puts `from` in place of `to` in one step (rename(2); MoveFileExW replacing on Windows,
@@ -72,7 +74,7 @@ std::string real_path(const std::string& path);
 /// hang the reader.
 class InputFile {
  public:
-  InputFile() = default;
+  InputFile();
   InputFile(const InputFile&) = delete;
   InputFile& operator=(const InputFile&) = delete;
   ~InputFile() { close(); }
@@ -87,11 +89,7 @@ class InputFile {
   std::string last_error() const;
 
  private:
-#ifdef _WIN32
-  void* m_handle = nullptr;
-#else
-  int m_fd = -1;
-#endif
+  std::intptr_t m_native;  ///< the descriptor or HANDLE; set by the constructor to "none"
   int m_error = 0;
 };
 

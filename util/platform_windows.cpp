@@ -1,35 +1,17 @@
+// The Windows definitions of util/platform.hpp (CMake compiles this file on Windows only).
 #include "util/platform.hpp"
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-
-#ifdef _WIN32
 #include <fcntl.h>
 #include <io.h>
 #include <windows.h>
 
-#include <filesystem>
-#else
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <termios.h>
-#include <unistd.h>
-#if defined(__APPLE__)
-#include <mach-o/dyld.h>
-#endif
-
-#include <climits>
-#include <csignal>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
-#endif
+#include <cstring>
+#include <filesystem>
 
 namespace claribi::platform {
-
-#ifdef _WIN32
 
 namespace {
 
@@ -52,6 +34,15 @@ std::string system_message(DWORD code) {
     out.pop_back();
   }
   return out;
+}
+
+/// InputFile keeps its HANDLE as an integer, so the header names no Windows type.
+HANDLE handle_of(std::intptr_t native) {
+  return reinterpret_cast<HANDLE>(native);
+}
+
+std::intptr_t native_of(HANDLE h) {
+  return reinterpret_cast<std::intptr_t>(h);
 }
 
 Result<FileInfo> info_of(HANDLE h) {
@@ -93,6 +84,12 @@ void prepare_stdio() {
   _setmode(_fileno(stdout), _O_BINARY);
 }
 
+const char* home_from_environment() {
+  const char* home = std::getenv("HOME");
+  if (home == nullptr || *home == '\0') home = std::getenv("USERPROFILE");
+  return home;
+}
+
 std::tm utc_time(std::time_t t) {
   std::tm tm{};
   gmtime_s(&tm, &t);
@@ -112,17 +109,22 @@ bool stdin_is_terminal() {
   return GetConsoleMode(GetStdHandle(STD_INPUT_HANDLE), &mode) != 0;
 }
 
-HiddenInput::HiddenInput() {
+struct HiddenInput::Saved {
+  DWORD mode = 0;  ///< the console mode
+};
+
+HiddenInput::HiddenInput() : m_saved(new Saved) {
   HANDLE in = GetStdHandle(STD_INPUT_HANDLE);
   DWORD mode = 0;
   if (GetConsoleMode(in, &mode)) {
-    m_saved = mode;
+    m_saved->mode = mode;
     m_restore = SetConsoleMode(in, mode & ~static_cast<DWORD>(ENABLE_ECHO_INPUT)) != 0;
   }
 }
 
 HiddenInput::~HiddenInput() {
-  if (m_restore) SetConsoleMode(GetStdHandle(STD_INPUT_HANDLE), static_cast<DWORD>(m_saved));
+  if (m_restore) SetConsoleMode(GetStdHandle(STD_INPUT_HANDLE), m_saved->mode);
+  delete m_saved;
 }
 
 std::string own_executable() {
@@ -158,6 +160,8 @@ std::string real_path(const std::string& path) {
   return std::string(s.begin(), s.end());
 }
 
+InputFile::InputFile() : m_native(native_of(nullptr)) {}
+
 bool InputFile::open(const std::string& path) {
   close();
   HANDLE h = CreateFileW(wide(path).c_str(), GENERIC_READ, FILE_SHARE_READ, nullptr, OPEN_EXISTING,
@@ -166,17 +170,17 @@ bool InputFile::open(const std::string& path) {
     m_error = static_cast<int>(GetLastError());
     return false;
   }
-  m_handle = h;
+  m_native = native_of(h);
   return true;
 }
 
 Result<FileInfo> InputFile::info() const {
-  return info_of(static_cast<HANDLE>(m_handle));
+  return info_of(handle_of(m_native));
 }
 
 long InputFile::read(char* buffer, std::size_t size) {
   DWORD got = 0;
-  if (!ReadFile(static_cast<HANDLE>(m_handle), buffer, static_cast<DWORD>(size), &got, nullptr)) {
+  if (!ReadFile(handle_of(m_native), buffer, static_cast<DWORD>(size), &got, nullptr)) {
     m_error = static_cast<int>(GetLastError());
     return -1;
   }
@@ -184,12 +188,12 @@ long InputFile::read(char* buffer, std::size_t size) {
 }
 
 bool InputFile::is_open() const {
-  return m_handle != nullptr;
+  return handle_of(m_native) != nullptr;
 }
 
 void InputFile::close() {
-  if (m_handle != nullptr) CloseHandle(static_cast<HANDLE>(m_handle));
-  m_handle = nullptr;
+  if (handle_of(m_native) != nullptr) CloseHandle(handle_of(m_native));
+  m_native = native_of(nullptr);
 }
 
 std::string InputFile::last_error() const {
@@ -197,139 +201,5 @@ std::string InputFile::last_error() const {
 }
 
 void release_free_memory() {}  // the Windows heap decommits on its own
-
-#else
-
-namespace {
-
-FileInfo info_of(const struct stat& st) {
-  FileInfo out;
-  if (S_ISREG(st.st_mode)) {
-    out.kind = FileInfo::Kind::regular;
-  } else if (S_ISDIR(st.st_mode)) {
-    out.kind = FileInfo::Kind::directory;
-  } else if (S_ISFIFO(st.st_mode)) {
-    out.kind = FileInfo::Kind::fifo;
-  } else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
-    out.kind = FileInfo::Kind::device;
-  }
-  out.size = static_cast<std::uint64_t>(st.st_size);
-  out.device = static_cast<std::uint64_t>(st.st_dev);
-  out.inode = static_cast<std::uint64_t>(st.st_ino);
-  out.links = static_cast<std::uint64_t>(st.st_nlink);
-  return out;
-}
-
-}  // namespace
-
-long read_stdin(char* buffer, std::size_t size) {
-  for (;;) {
-    ssize_t n = ::read(0, buffer, size);
-    if (n < 0 && errno == EINTR) continue;
-    return static_cast<long>(n);
-  }
-}
-
-void prepare_stdio() {
-  std::signal(SIGPIPE, SIG_IGN);
-}
-
-std::tm utc_time(std::time_t t) {
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  return tm;
-}
-
-Result<void> replace_file(const std::string& from, const std::string& to) {
-  if (std::rename(from.c_str(), to.c_str()) != 0) return fail(std::strerror(errno));
-  return {};
-}
-
-bool stdin_is_terminal() {
-  return ::isatty(0) != 0;
-}
-
-struct HiddenInput::Saved {
-  termios mode{};
-};
-
-HiddenInput::HiddenInput() : m_termios(new Saved) {
-  if (::tcgetattr(0, &m_termios->mode) != 0) return;
-  termios quiet = m_termios->mode;
-  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-  m_restore = ::tcsetattr(0, TCSAFLUSH, &quiet) == 0;
-}
-
-HiddenInput::~HiddenInput() {
-  if (m_restore) ::tcsetattr(0, TCSAFLUSH, &m_termios->mode);
-  delete m_termios;
-}
-
-std::string own_executable() {
-#if defined(__APPLE__)
-  char raw[PATH_MAX];
-  std::uint32_t size = sizeof raw;
-  if (_NSGetExecutablePath(raw, &size) != 0) return {};
-  return real_path(raw);
-#else
-  return real_path("/proc/self/exe");
-#endif
-}
-
-Result<FileInfo> file_info(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return fail(std::strerror(errno));
-  return info_of(st);
-}
-
-std::string real_path(const std::string& path) {
-  char buf[PATH_MAX];
-  if (::realpath(path.c_str(), buf) == nullptr) return {};
-  return buf;
-}
-
-bool InputFile::open(const std::string& path) {
-  close();
-  m_fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-  if (m_fd < 0) m_error = errno;
-  return m_fd >= 0;
-}
-
-Result<FileInfo> InputFile::info() const {
-  struct stat st {};
-  if (::fstat(m_fd, &st) != 0) return fail(std::strerror(errno));
-  return info_of(st);
-}
-
-long InputFile::read(char* buffer, std::size_t size) {
-  for (;;) {
-    ssize_t n = ::read(m_fd, buffer, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) m_error = errno;
-    return static_cast<long>(n);
-  }
-}
-
-bool InputFile::is_open() const {
-  return m_fd >= 0;
-}
-
-void InputFile::close() {
-  if (m_fd >= 0) ::close(m_fd);
-  m_fd = -1;
-}
-
-std::string InputFile::last_error() const {
-  return std::strerror(m_error);
-}
-
-#ifdef __GLIBC__
-void release_free_memory() {
-  malloc_trim(0);
-}
-#else
-void release_free_memory() {}
-#endif
-#endif
 
 }  // namespace claribi::platform

@@ -1,14 +1,12 @@
+// open_browser on POSIX: $BROWSER, else the system's launcher (browser_linux.cpp,
+// browser_macos.cpp), started with Boost.Process (CMake compiles this file everywhere but
+// Windows).
+#include "oauth/browser_posix.hpp"
 #include "oauth/browser.hpp"
 
 #include "util/log.hpp"
 #include "util/text.hpp"
 
-#ifdef _WIN32
-// clang-format off
-#include <windows.h>  // before shellapi.h, which needs its types
-#include <shellapi.h>
-// clang-format on
-#else
 #include <boost/process/args.hpp>
 #include <boost/process/child.hpp>
 #include <boost/process/env.hpp>
@@ -17,28 +15,12 @@
 #include <boost/process/io.hpp>
 #include <boost/process/search_path.hpp>
 #include <thread>
-#endif
 
 #include <cstdlib>
 #include <sstream>
 #include <vector>
 
 namespace claribi::oauth {
-
-#ifdef _WIN32
-
-Result<void> open_browser(const std::string& url) {
-  int n = MultiByteToWideChar(CP_UTF8, 0, url.c_str(), -1, nullptr, 0);
-  std::wstring wide(static_cast<std::size_t>(n), L'\0');
-  MultiByteToWideChar(CP_UTF8, 0, url.c_str(), -1, wide.data(), n);
-  auto rc = reinterpret_cast<INT_PTR>(
-      ShellExecuteW(nullptr, L"open", wide.c_str(), nullptr, nullptr, SW_SHOWNORMAL));
-  if (rc <= 32)
-    return fail("Windows could not open a browser (ShellExecute error " + std::to_string(rc) + ")");
-  return {};
-}
-
-#else
 
 namespace bp = boost::process;
 
@@ -55,6 +37,27 @@ bool secret_variable(const std::string& name) {
   }
   return false;
 }
+
+std::vector<std::string> split_command(const std::string& command, const std::string& url) {
+  std::vector<std::string> argv;
+  std::istringstream in(command);
+  std::string word;
+  bool placed = false;
+  while (in >> word) {
+    auto at = word.find("%s");
+    if (at != std::string::npos) {
+      word.replace(at, 2, url);
+      placed = true;
+    }
+    argv.push_back(word);
+  }
+  if (!argv.empty() && !placed) argv.push_back(url);
+  return argv;
+}
+
+}  // namespace
+
+namespace detail {
 
 Result<void> launch(const std::vector<std::string>& argv) {
   auto exe = argv.front().find('/') != std::string::npos ? boost::filesystem::path(argv.front())
@@ -79,24 +82,7 @@ Result<void> launch(const std::vector<std::string>& argv) {
   return {};
 }
 
-std::vector<std::string> split_command(const std::string& command, const std::string& url) {
-  std::vector<std::string> argv;
-  std::istringstream in(command);
-  std::string word;
-  bool placed = false;
-  while (in >> word) {
-    auto at = word.find("%s");
-    if (at != std::string::npos) {
-      word.replace(at, 2, url);
-      placed = true;
-    }
-    argv.push_back(word);
-  }
-  if (!argv.empty() && !placed) argv.push_back(url);
-  return argv;
-}
-
-}  // namespace
+}  // namespace detail
 
 Result<void> open_browser(const std::string& url) {
   if (const char* browser = std::getenv("BROWSER"); browser != nullptr && *browser != 0) {
@@ -106,24 +92,13 @@ Result<void> open_browser(const std::string& url) {
     while (std::getline(list, command, ':')) {
       auto argv = split_command(command, url);
       if (argv.empty()) continue;
-      auto r = launch(argv);
+      auto r = detail::launch(argv);
       if (r) return r;
       last_error = r.error().message;
     }
     return fail("$BROWSER did not start: " + last_error);
   }
-#ifdef __APPLE__
-  return launch({"open", url});
-#else
-  const char* x = std::getenv("DISPLAY");
-  const char* w = std::getenv("WAYLAND_DISPLAY");
-  if ((x == nullptr || *x == 0) && (w == nullptr || *w == 0)) {
-    return fail("no graphical session (DISPLAY and WAYLAND_DISPLAY are unset)");
-  }
-  return launch({"xdg-open", url});
-#endif
+  return detail::open_with_system_launcher(url);
 }
-
-#endif
 
 }  // namespace claribi::oauth
