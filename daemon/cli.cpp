@@ -31,8 +31,6 @@ stdout carries only MCP messages; logs go to stderr or --log-file.
 Proxy variables (https_proxy, no_proxy...) are honoured.
 )";
 
-constexpr long k_keychain_timeout_ms = 20000;
-
 Result<transport::TransportKind> parse_transport(const std::string& s) {
   if (s == "auto") return transport::TransportKind::auto_detect;
   if (s == "streamable-http") return transport::TransportKind::streamable_http;
@@ -379,38 +377,10 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
     if (!h) return fail(h.error().message);
     headers.push_back(std::move(*h));
   }
-  // Precedence: an explicit Authorization header, then CLARIBI_API_KEY, then the keychain.
+  // Which credential is used, and the closures that reach it, are compose.cpp's.
   auto& bridge = inv.bridge;
-  for (const auto& h : headers) {
-    if (is_secret_header(h.name)) log::add_secret(h.value);
-    if (text::lower(h.name) == "authorization") bridge.credential_source = CredentialSource::header;
-  }
-  auto env_key = api_key_from_env(env("CLARIBI_API_KEY"));
-  if (env_key && *env_key) log::add_secret(**env_key);
-  auto account = keychain::account_name(inv.server, keychain::SecretKind::api_key);
-  auto timeout = std::chrono::milliseconds(k_keychain_timeout_ms);
-  if (bridge.credential_source == CredentialSource::header) {
-    // The user chose the credential; an unusable CLARIBI_API_KEY beside it does not matter.
-  } else if (!env_key) {
-    if (inv.command != Invocation::Command::run) return fail(env_key.error().message);
-    bridge.config_error = env_key.error().message;  // told to the client on every request
-    CLARIBI_LOG(error, bridge.config_error);
-  } else if (*env_key) {
-    headers.push_back(Header{"Authorization", "Bearer " + **env_key});
-    bridge.credential_source = CredentialSource::environment;
-  } else {
-    bridge.load_api_key = [store = inv.store, account, timeout] {
-      return keychain::call_with_timeout<std::optional<std::string>>(
-          store, [account](keychain::Keychain& k) { return k.get(keychain::Key{account}); },
-          timeout);
-    };
-  }
-  bridge.store_api_key = [store = inv.store, account, timeout](const std::string& minted) {
-    return keychain::call_with_timeout<void>(
-        store,
-        [account, minted](keychain::Keychain& k) { return k.set(keychain::Key{account}, minted); },
-        timeout);
-  };
+  inv.env_api_key = env("CLARIBI_API_KEY");
+  inv.no_oauth = no_oauth;
   bridge.tools = tool_policy;
   uploads.max_encoded = static_cast<std::uint64_t>(max_upload_mb * 1e6 + 0.5);
   uploads.dirs.insert(uploads.dirs.end(), upload_dirs_list.begin(), upload_dirs_list.end());
@@ -468,12 +438,6 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
   }
   if (o.client_credentials && o.client_id.empty()) {
     return fail("--client-credentials needs --client-id");
-  }
-  // OAuth only when the user gave no credential of their own.
-  const bool user_credential = bridge.credential_source == CredentialSource::header ||
-                               bridge.credential_source == CredentialSource::environment;
-  if (!no_oauth && !user_credential && inv.command != Invocation::Command::login) {
-    bridge.oauth = std::make_shared<oauth::Authorizer>(o);
   }
   exit_code = 0;
   return inv;

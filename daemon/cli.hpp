@@ -36,6 +36,10 @@ struct Invocation {
   keychain::SecretKind key_kind = keychain::SecretKind::api_key;
   /// How OAuth logins go (run and login); `bridge.oauth` is built from it.
   oauth::Options oauth;
+  /// --no-oauth: a 401 never leads to a login.
+  bool no_oauth = false;
+  /// CLARIBI_API_KEY as the environment has it (unset: nullopt).
+  std::optional<std::string> env_api_key;
   /// install / uninstall
   std::string client;                  ///< "claude" or "cursor"
   std::string entry_name = "clariBI";  ///< the key under mcpServers

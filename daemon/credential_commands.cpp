@@ -6,6 +6,7 @@
 #include "oauth/http.hpp"
 #include "oauth/oauth.hpp"
 #include "util/json.hpp"
+#include "util/jsonrpc.hpp"
 #include "util/log.hpp"
 #include "util/platform.hpp"
 #include "util/text.hpp"
@@ -144,9 +145,9 @@ int login(const Invocation& inv, StdoutWriter& out) {
   oauth::Challenge challenge;
   auto probe = http.post(
       options.server.text, "application/json",
-      "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":"
-      "\"2025-11-25\",\"capabilities\":{},\"clientInfo\":{\"name\":\"claribi-bridge\","
-      "\"version\":\"" CLARIBI_VERSION "\"}}}",
+      jsonrpc::request("1", "initialize",
+                       "{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},\"clientInfo\":"
+                       "{\"name\":\"claribi-bridge\",\"version\":\"" CLARIBI_VERSION "\"}}"),
       {"Accept: application/json, text/event-stream"});
   if (probe && (probe->status == 401 || probe->status == 403)) {
     challenge = oauth::parse_challenge(probe->status, probe->www_authenticate);

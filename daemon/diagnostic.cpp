@@ -1,5 +1,7 @@
 #include "daemon/run.hpp"
 
+#include "daemon/auth_session.hpp"
+
 #include "transport/http_worker.hpp"
 #include "transport/remote.hpp"
 #include "util/log.hpp"
@@ -31,6 +33,13 @@ class OneShotClient {
                        finish(1);
                      },
                      nullptr}),
+        // The stored key or tokens, looked up as the bridge does; a 401 here means: run
+        // 'claribi-bridge login' (no login from a one-shot command).
+        m_auth(io,
+               AuthOptions{inv.bridge.credential_source, inv.bridge.load_api_key, inv.bridge.oauth,
+                           nullptr},
+               AuthPort{[this](const std::string& a) { m_remote.set_authorization(a); },
+                        [](Result<std::string>) {}, nullptr}),
         m_deadline(io) {
     if (inv.bridge.timeout_ms > 0) {
       m_deadline.expires_after(std::chrono::milliseconds(inv.bridge.timeout_ms));
@@ -44,14 +53,11 @@ class OneShotClient {
 
   void request(const std::string& method, const std::string& params, Handler on_result) {
     auto id = std::to_string(m_next_id++);
-    send("{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"method\":" + json::quote(method) +
-         ",\"params\":" + params + "}");
+    send(jsonrpc::request(id, method, params));
     m_waiting[id] = std::move(on_result);
   }
 
-  void notify(const std::string& method) {
-    send("{\"jsonrpc\":\"2.0\",\"method\":" + json::quote(method) + "}");
-  }
+  void notify(const std::string& method) { send(jsonrpc::notification(method)); }
 
   void finish(int code) {
     if (m_finished) return;
@@ -65,8 +71,10 @@ class OneShotClient {
 
  private:
   void send(const std::string& text) {
-    auto m = jsonrpc::parse(text);
-    if (m) m_remote.send(std::move(*m));
+    m_auth.when_ready([this, text] {
+      auto m = jsonrpc::parse(text);
+      if (m) m_remote.send(std::move(*m));
+    });
   }
 
   void on_message(jsonrpc::Message&& m) {
@@ -94,6 +102,7 @@ class OneShotClient {
   asio::io_context& m_io;
   transport::HttpWorker m_http;
   transport::Remote m_remote;
+  AuthSession m_auth;
   asio::steady_timer m_deadline;
   std::unordered_map<std::string, Handler> m_waiting;
   int m_next_id = 1;

@@ -1,4 +1,5 @@
 #include "daemon/cli.hpp"
+#include "daemon/compose.hpp"
 #include "daemon/credential_commands.hpp"
 #include "daemon/install_command.hpp"
 #include "daemon/main.hpp"
@@ -23,6 +24,11 @@ int main(int argc, char** argv) {
       out.close();
       return exit_code;
     }
+    if (auto composed = compose_credentials(*invocation); !composed) {
+      log::write(log::Level::error, composed.error().message);
+      out.close();
+      return 2;
+    }
     using Command = Invocation::Command;
     int code = 0;
     switch (invocation->command) {
@@ -30,27 +36,9 @@ int main(int argc, char** argv) {
         code = run_bridge(*invocation, out);
         break;
       case Command::tools:
-      case Command::call: {
-        auto inv = *invocation;
-        if (inv.bridge.load_api_key) {
-          auto key = inv.bridge.load_api_key();
-          if (!key) {
-            log::write(log::Level::warn, "no API key from the keychain: " + key.error().message);
-          } else if (*key) {
-            log::add_secret(**key);
-            inv.bridge.remote.headers.push_back(Header{"Authorization", "Bearer " + **key});
-          } else if (inv.bridge.oauth) {
-            // Tokens of an earlier login; a 401 here means: run 'claribi-bridge login'.
-            auto tokens = inv.bridge.oauth->load();
-            if (tokens && *tokens) {
-              inv.bridge.remote.headers.push_back(
-                  Header{"Authorization", (*tokens)->token_type + " " + (*tokens)->access_token});
-            }
-          }
-        }
-        code = run_diagnostic(inv, out);
+      case Command::call:
+        code = run_diagnostic(*invocation, out);
         break;
-      }
       case Command::install:
       case Command::uninstall:
         code = run_install_command(*invocation, out);

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "transport/modern.hpp"
+#include "util/jsonrpc.hpp"
 #include "util/log.hpp"
 
 namespace claribi::daemon {
@@ -321,14 +322,12 @@ void LocalListen::ack(const std::string& id) {
   it->second.acked = true;
   const auto meta =
       std::string("\"_meta\":{\"") + modern::k_meta_subscription_id + "\":" + id + "}";
-  m_hooks.to_client(
-      "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/subscriptions/acknowledged\","
-      "\"params\":{\"notifications\":" +
-      it->second.honored.to_json() + "," + meta + "}}");
+  m_hooks.to_client(jsonrpc::notification(
+      "notifications/subscriptions/acknowledged",
+      "{\"notifications\":" + it->second.honored.to_json() + "," + meta + "}"));
   if (it->second.honored.empty()) {
     // Nothing can ever arrive: end the subscription as a server would, gracefully.
-    m_hooks.to_client("{\"jsonrpc\":\"2.0\",\"id\":" + id +
-                      ",\"result\":{\"resultType\":\"complete\"," + meta + "}}");
+    m_hooks.to_client(jsonrpc::result_response(id, "{\"resultType\":\"complete\"," + meta + "}"));
     m_subs.erase(it);
   }
 }

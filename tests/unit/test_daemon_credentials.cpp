@@ -1,4 +1,5 @@
 #include "daemon/cli.hpp"
+#include "daemon/compose.hpp"
 #include "daemon/credentials.hpp"
 
 #include <catch2/catch.hpp>
@@ -48,7 +49,11 @@ Result<Invocation> parse(std::vector<std::string> args) {
   for (auto& a : args) argv.push_back(a.data());
   int code = 0;
   std::string printed;
-  return parse_command_line(static_cast<int>(argv.size()), argv.data(), code, printed);
+  // As the program does: the parser records, the composition root decides.
+  auto inv = parse_command_line(static_cast<int>(argv.size()), argv.data(), code, printed);
+  if (!inv) return inv;
+  if (auto composed = compose_credentials(*inv); !composed) return fail(composed.error().message);
+  return inv;
 }
 
 std::string authorization(const Invocation& inv) {
