@@ -4,6 +4,7 @@
 #include "util/log.hpp"
 
 #include <algorithm>
+#include <sstream>
 
 namespace claribi::daemon {
 namespace {
@@ -17,8 +18,17 @@ std::string param_string(const jsonrpc::Message& m, const char* name) {
 
 }  // namespace
 
-EraNegotiator::EraNegotiator(asio::io_context& io, era::Pin pin, EraPeers peers)
-    : m_io(io), m_pin(pin), m_peers(std::move(peers)) {}
+EraNegotiator::EraNegotiator(asio::io_context& io, era::Pin pin, EraPeers peers, long timeout_ms)
+    : m_io(io), m_pin(pin), m_peers(std::move(peers)), m_timeout_ms(timeout_ms) {}
+
+EraNegotiator::OwnDone EraNegotiator::take_own(const std::string& id) {
+  auto it = m_own.find(id);
+  if (it == m_own.end()) return nullptr;
+  auto done = std::move(it->second.done);
+  if (it->second.timer) it->second.timer->cancel();
+  m_own.erase(it);
+  return done;
+}
 
 EraNegotiator::~EraNegotiator() = default;
 
@@ -236,7 +246,21 @@ void EraNegotiator::ask_remote(const std::string& method, const std::string& par
   if (m_upstream == Upstream::modern && modern::envelope_version(request->doc).empty()) {
     request->raw = era::stamp(request->doc, m_identity);
   }
-  m_own[id] = std::move(done);
+  auto& own = m_own[id];
+  own.done = std::move(done);
+  if (m_timeout_ms > 0) {
+    own.timer = std::make_unique<asio::steady_timer>(m_io, std::chrono::milliseconds(m_timeout_ms));
+    own.timer->async_wait([this, id, method](const std::error_code& ec) {
+      if (ec) return;
+      auto late = take_own(id);
+      if (!late) return;
+      m_peers.remote.abandon(id);
+      std::ostringstream why;
+      why << "claribi-bridge: the remote did not answer its " << method << " within "
+          << m_timeout_ms / 1000.0 << " s (--timeout)";
+      late(fail(why.str()));
+    });
+  }
   m_peers.links.to_remote(std::move(*request));
 }
 
@@ -246,9 +270,7 @@ bool EraNegotiator::take_remote_message(jsonrpc::Message& m) {
       on_session_opened(std::move(m));
       return true;
     }
-    if (auto own = m_own.find(m.id); own != m_own.end()) {
-      auto done = std::move(own->second);
-      m_own.erase(own);
+    if (auto done = take_own(m.id)) {
       done(std::move(m));
       return true;
     }
@@ -264,9 +286,7 @@ bool EraNegotiator::take_failure(const std::string& id, const transport::Request
     if (failed) on_session_opened(std::move(*failed));
     return true;
   }
-  if (auto own = m_own.find(id); own != m_own.end()) {
-    auto done = std::move(own->second);
-    m_own.erase(own);
+  if (auto done = take_own(id)) {
     done(fail(f.message));
     return true;
   }
@@ -366,9 +386,7 @@ void EraNegotiator::relearn(const std::string& authorization) {
             m_session_opening = false;
             continue;
           }
-          if (auto own = m_own.find(m->id); own != m_own.end()) {
-            auto done = std::move(own->second);
-            m_own.erase(own);
+          if (auto done = take_own(m->id)) {
             done(claribi::fail("the remote turned out to speak MCP " +
                                std::string(modern::k_version) + "; asked again later"));
             continue;

@@ -10,6 +10,7 @@
 // bridge's own requests to the remote, in the remote's era. Io thread only.
 
 #include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
 
 #include <chrono>
 #include <functional>
@@ -57,7 +58,8 @@ struct EraPeers {
 
 class EraNegotiator {
  public:
-  EraNegotiator(asio::io_context& io, era::Pin pin, EraPeers peers);
+  /// `timeout_ms` bounds the bridge's own requests as --timeout bounds the client's (0: none).
+  EraNegotiator(asio::io_context& io, era::Pin pin, EraPeers peers, long timeout_ms = 0);
   ~EraNegotiator();
 
   /// Routes one client message by the two eras; false when it was answered or held here.
@@ -134,8 +136,17 @@ class EraNegotiator {
   std::string m_session_init_id;  ///< the initialize the bridge sent for a modern client
   bool m_session_may_log_in = true;
   int m_ids = 0;
-  /// The bridge's own requests to the remote, by id: who takes the answer.
-  std::unordered_map<std::string, std::function<void(Result<jsonrpc::Message>)>> m_own;
+  using OwnDone = std::function<void(Result<jsonrpc::Message>)>;
+  /// One of the bridge's own requests to the remote: who takes the answer, and its timeout.
+  struct Own {
+    OwnDone done;
+    std::unique_ptr<asio::steady_timer> timer;
+  };
+  /// Takes the request `id` out of the table (its timer stopped); empty when not there.
+  OwnDone take_own(const std::string& id);
+
+  long m_timeout_ms;
+  std::unordered_map<std::string, Own> m_own;  ///< by id
   std::unique_ptr<UpstreamListen> m_upstream_listen;
   std::unique_ptr<LocalListen> m_local_listen;
 };

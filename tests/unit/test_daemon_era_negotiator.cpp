@@ -30,7 +30,8 @@ struct Era {
   std::vector<std::string> cancelled;
   int settled = 0;
   std::string authorization;
-  EraNegotiator era{io, era::Pin::auto_detect, peers()};
+  std::vector<std::string> abandoned;
+  EraNegotiator era{io, era::Pin::auto_detect, peers(), 30};
 
   EraPeers peers() {
     EraRemote r;
@@ -42,7 +43,7 @@ struct Era {
     r.set_authorization = [this](const std::string& a) { authorization = a; };
     r.auth_finished = [](Result<std::string>) {};
     r.hand_back = [](const std::string&) { return std::vector<std::string>(); };
-    r.abandon = [](const std::string&) {};
+    r.abandon = [this](const std::string& id) { abandoned.push_back(id); };
     return EraPeers{links,
                     std::move(r),
                     auth,
@@ -198,4 +199,27 @@ TEST_CASE("a failed probe answers what waited and lets the next request try agai
   CHECK(e.era.idle());
   e.pass(k_initialize);
   CHECK(e.probes.size() == 2);
+}
+
+TEST_CASE("the bridge's own requests are bounded by --timeout; a late answer is not theirs",
+          "[era]") {
+  Era e;
+  std::vector<std::string> outcomes;
+  e.era.ask_remote("tools/list", "{}", [&](Result<jsonrpc::Message> r) {
+    outcomes.push_back(r ? "answer" : r.error().message);
+  });
+  REQUIRE(e.links.remote.size() == 1);
+  auto id = e.links.remote[0].id;
+  e.era.ask_remote("tools/list", "{}", [&](Result<jsonrpc::Message> r) {
+    outcomes.push_back(r ? "answer" : r.error().message);
+  });
+  auto answered = message(R"({"jsonrpc":"2.0","id":)" + e.links.remote[1].id + R"(,"result":{}})");
+  CHECK(e.era.take_remote_message(answered));
+  e.io.run_for(std::chrono::milliseconds(100));
+  REQUIRE(outcomes.size() == 2);
+  CHECK(outcomes[0] == "answer");
+  CHECK(outcomes[1].find("did not answer its tools/list within 0.03 s") != std::string::npos);
+  CHECK(e.abandoned == std::vector<std::string>{id});
+  auto late = message(R"({"jsonrpc":"2.0","id":)" + id + R"(,"result":{}})");
+  CHECK_FALSE(e.era.take_remote_message(late));
 }
