@@ -53,7 +53,7 @@ struct Remote::Outgoing {
   std::shared_ptr<const std::string> sent_authorization;
   int resumes = 0;
   bool answered = false;
-  HttpWorker::TransferId transfer = 0;
+  HttpTransport::TransferId transfer = 0;
   /// A tools/call whose body is made from a file while it is sent (path twins).
   std::shared_ptr<const UploadBody> upload;
   std::function<void(std::uint64_t, std::uint64_t)> on_upload_progress;
@@ -75,10 +75,11 @@ struct Remote::Stream {
   int failures = 0;
   int invalid_events = 0;
   std::string last_invalid;
-  HttpWorker::TransferId transfer = 0;
+  HttpTransport::TransferId transfer = 0;
 };
 
-Remote::Remote(asio::io_context& io, HttpWorker& http, RemoteOptions options, RemoteEvents events)
+Remote::Remote(asio::io_context& io, HttpTransport& http, RemoteOptions options,
+               RemoteEvents events)
     : m_io(io),
       m_http(http),
       m_options(std::move(options)),

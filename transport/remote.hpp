@@ -11,7 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "transport/http_worker.hpp"
+#include "transport/http_transport.hpp"
 #include "util/headers.hpp"
 #include "util/jsonrpc.hpp"
 #include "util/url.hpp"
@@ -92,7 +92,7 @@ struct RemoteEvents {
 /// called on the io thread; events are raised there.
 class Remote {
  public:
-  Remote(asio::io_context& io, HttpWorker& http, RemoteOptions options, RemoteEvents events);
+  Remote(asio::io_context& io, HttpTransport& http, RemoteOptions options, RemoteEvents events);
   ~Remote();
   Remote(const Remote&) = delete;
   Remote& operator=(const Remote&) = delete;
@@ -179,7 +179,7 @@ class Remote {
   long next_backoff(int failures) const;
 
   asio::io_context& m_io;
-  HttpWorker& m_http;
+  HttpTransport& m_http;
   RemoteOptions m_options;
   RemoteEvents m_events;
   std::vector<std::string> m_static_headers;
