@@ -21,10 +21,6 @@ struct GlobalInit {
 
 }  // namespace
 
-std::uint64_t UploadBody::total() const {
-  return prefix.size() + base64::encoded_size(file_size) + suffix.size();
-}
-
 /// Where an upload body stands: which part, the open file, encoded text not yet handed out.
 struct UploadState {
   enum class Part { prefix, file, suffix, done };
@@ -53,14 +49,6 @@ struct UploadState {
     error.clear();
   }
 };
-
-std::string HttpHead::header(std::string_view name) const {
-  auto want = text::lower(name);
-  for (const auto& h : headers) {
-    if (text::lower(h.name) == want) return h.value;
-  }
-  return {};
-}
 
 struct HttpWorker::Transfer {
   TransferId id = 0;

@@ -1,34 +1,28 @@
 #pragma once
 
 #include <asio/io_context.hpp>
-#include <asio/steady_timer.hpp>
 
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
-#include "transport/http_worker.hpp"
-#include "util/headers.hpp"
+#include "transport/auth_hold.hpp"
+#include "transport/discover.hpp"
+#include "transport/event_stream.hpp"
+#include "transport/http_transport.hpp"
+#include "transport/legacy_channel.hpp"
+#include "transport/outgoing.hpp"
+#include "transport/remote_options.hpp"
+#include "transport/remote_session.hpp"
+#include "transport/request_factory.hpp"
+#include "transport/unconfirmed.hpp"
 #include "util/jsonrpc.hpp"
-#include "util/url.hpp"
 
 namespace claribi::transport {
-
-enum class TransportKind { auto_detect, streamable_http, sse };
-
-struct RemoteOptions {
-  Url url;
-  std::vector<Header> headers;  ///< sent on every request (credentials included)
-  TransportKind transport = TransportKind::auto_detect;
-  std::size_t max_message_bytes = std::size_t{64} << 20;
-  std::string ca_file;
-  bool allow_http = false;
-  long connect_timeout_ms = 10000;
-};
 
 /// A failure the client should see as the JSON-RPC error of one request.
 struct RequestFailure {
@@ -54,23 +48,6 @@ struct SendExtras {
   bool at_most_once = false;
 };
 
-/// The outcome of `Remote::discover`.
-struct Discovery {
-  bool modern = false;
-  jsonrpc::Message answer;  ///< the server/discover response, when modern
-  /// The remote refused the probe for want of credentials (401/403): 2025 is only assumed,
-  /// to be learnt again once there are credentials.
-  bool assumed = false;
-};
-
-/// The remote refused a request for want of authorization: a 401, or a 403 whose
-/// challenge says insufficient_scope.
-struct AuthChallenge {
-  long status = 0;
-  std::string www_authenticate;
-  std::string rejected_authorization;  ///< the Authorization value the request carried
-};
-
 struct RemoteEvents {
   /// Every message from the remote meant for the client, in arrival order, with the id of
   /// the request whose response stream carried it (empty when none did: the GET stream).
@@ -90,9 +67,17 @@ struct RemoteEvents {
 /// messages open. Requests that claim 2026-07-28 in their `_meta` go statelessly, with that
 /// revision's headers; `discover` learns which era the remote speaks. All members must be
 /// called on the io thread; events are raised there.
-class Remote {
+///
+/// The Remote keeps the table of what is in flight, POSTs each message and decides what its
+/// answer means; the session (`Session`), the event streams (`EventStreams`), the HTTP+SSE
+/// channel (`LegacyChannel`), the authorization round (`AuthHold`) and the era probe
+/// (`probe_era`) each keep their own state and reach back only through their small link.
+class Remote final : private SessionLink,
+                     private StreamLink,
+                     private LegacyLink,
+                     private ProbeLink {
  public:
-  Remote(asio::io_context& io, HttpWorker& http, RemoteOptions options, RemoteEvents events);
+  Remote(asio::io_context& io, HttpTransport& http, RemoteOptions options, RemoteEvents events);
   ~Remote();
   Remote(const Remote&) = delete;
   Remote& operator=(const Remote&) = delete;
@@ -135,86 +120,65 @@ class Remote {
   void shutdown(long budget_ms, std::function<void()> done);
 
  private:
-  struct Outgoing;
-  struct Stream;
+  // What the session, the event streams and the HTTP+SSE channel may ask of the sender.
+  bool closing() const override { return m_closing; }
+  bool streamable() const override { return m_mode == Mode::streamable; }
+  void post(std::shared_ptr<Outgoing> o) override;
+  void fail(const std::shared_ptr<Outgoing>& o, std::string message, long status) override;
+  std::string internal_id(std::string_view purpose) override;
+  bool reopen_channel() override;
+  void initialized() override;
+  void deliver_event(std::string data, const std::shared_ptr<Stream>& stream) override;
+  void fail_unanswered(const std::string& why) override;
 
-  void post(std::shared_ptr<Outgoing> o);
+  void post_streamable(std::shared_ptr<Outgoing> o);
+  void post_legacy(std::shared_ptr<Outgoing> o);
   void finish_post(const std::shared_ptr<Outgoing>& o, const HttpHead& head, HttpDone&& done,
                    const std::shared_ptr<Stream>& stream);
-  void resume(const std::shared_ptr<Outgoing>& o, std::shared_ptr<Stream> stream);
-  /// Holds a refused request for the authorization round; false when it may not wait
-  /// (it already waited twice, or nobody handles authorization).
-  bool wait_for_auth(const std::shared_ptr<Outgoing>& o, const HttpHead& head);
-  void fail(const std::shared_ptr<Outgoing>& o, std::string message, long status = 0,
-            std::string detail = {});
+  /// The outcome of a 2xx to a POST.
+  void finish_accepted(const std::shared_ptr<Outgoing>& o, const HttpHead& head, HttpDone&& done,
+                       const std::shared_ptr<Stream>& stream);
+  /// The outcome of an error status to a POST.
+  void finish_error(const std::shared_ptr<Outgoing>& o, const HttpHead& head, HttpDone&& done);
+  void finish_legacy_post(const std::shared_ptr<Outgoing>& o, const HttpHead& head,
+                          HttpDone&& done);
+  /// Fails `o`: a client request gets a JSON-RPC error naming the remote, `status` and
+  /// `detail` (a snippet of the body).
+  void fail(const std::shared_ptr<Outgoing>& o, std::string message, long status,
+            std::string detail);
   void deliver_text(std::string text, const std::shared_ptr<Outgoing>& origin,
                     const std::shared_ptr<Stream>& stream);
   void deliver(jsonrpc::Message&& m, const std::string& related);
-  void on_session_lost(std::shared_ptr<Outgoing> o);
-  void start_reinitialize();
-  void send_replayed_initialize();
-  void reinitialize_failed(const std::string& why);
-  void open_get_stream();
-  void schedule_get_stream(long delay_ms);
   void switch_to_legacy(std::shared_ptr<Outgoing> initialize);
-  void open_legacy_stream();
-  void legacy_post(std::shared_ptr<Outgoing> o);
-  void flush_deferred();
-  void open_gate();
-  void sent_one();
+  /// DELETE of the streamable session within `budget_ms`, then `done`.
   void end_session(long budget_ms, std::function<void()> done);
-  /// User headers, Accept, and (when `with_session`) the session id and protocol version.
-  std::vector<std::string> request_headers(bool json_body, const std::string& accept,
-                                           bool with_session) const;
-  HttpRequest make_request(std::string method, const std::string& url) const;
-  void capture_initialize_result(const jsonrpc::Message& m);
-  void send_discover(std::string meta_json, int attempt, bool during_auth,
-                     std::function<void(Result<Discovery>)> done);
   /// A transfer that failed before any answer: sends it again after a back-off (true), fails
   /// it as maybe-run when it may have arrived and must not repeat (true), or leaves the
   /// failure to the caller (false).
   bool retry_unanswered(const std::shared_ptr<Outgoing>& o, const HttpDone& done);
   void finish_refused(const std::shared_ptr<Outgoing>& o, long status, const std::string& body,
                       const std::string& why);
-  long next_backoff(int failures) const;
 
   asio::io_context& m_io;
-  HttpWorker& m_http;
+  HttpTransport& m_http;
   RemoteOptions m_options;
   RemoteEvents m_events;
-  std::vector<std::string> m_static_headers;
+  RequestFactory m_requests;
+  AuthHold m_auth;
 
   enum class Mode { unknown, streamable, legacy, modern };
   Mode m_mode = Mode::unknown;
-  std::string m_session_id;
-  std::string m_protocol_version;
-  std::string m_initialize_raw;   ///< the client's initialize, replayed on a new session
-  std::string m_initialized_raw;  ///< the client's notifications/initialized
-  int m_generation = 0;           ///< bumped by every new session
-  bool m_reinitializing = false;
-  int m_reinit_restarts = 0;   ///< new sessions lost while being opened, in a row
-  bool m_gate_closed = false;  ///< the client's notifications/initialized is on its way
+  Session m_session;
+  EventStreams m_streams;
+  LegacyChannel m_legacy;
   bool m_closing = false;
-  int m_sending = 0;  ///< notifications and responses posted and not yet acknowledged
-  std::function<void()> m_after_sending;  ///< the session's end, once they are
-  std::deque<std::shared_ptr<Outgoing>> m_deferred;
-  /// The Authorization value sent now, if any; each message keeps the one it went out with
-  /// (a shared pointer, so that costs no copy per message).
-  std::shared_ptr<const std::string> m_authorization;
-  bool m_auth_pending = false;
-  std::deque<std::shared_ptr<Outgoing>> m_auth_waiting;
+  Unconfirmed m_unconfirmed;
   std::unordered_map<std::string, std::shared_ptr<Outgoing>> m_in_flight;  ///< by request id
   std::unordered_map<std::string, std::shared_ptr<Outgoing>> m_internal;   ///< bridge's own
   int m_internal_counter = 0;
   /// The 401/403 that refused the bridge's era probe: a login uses it if the client's own
   /// initialize is then refused as not understood (a 2026-07-28 remote wanting credentials).
   std::optional<HttpHead> m_probe_challenge;
-
-  std::shared_ptr<Stream> m_get;  ///< the GET stream (streamable) or the legacy SSE stream
-  bool m_get_unsupported = false;
-  asio::steady_timer m_get_timer;
-  asio::steady_timer m_gate_timer;  ///< opens the gate if the remote never acknowledges
-  std::string m_legacy_endpoint;
   const std::string m_no_request;
 };
 

@@ -1,0 +1,55 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "transport/http_transport.hpp"
+#include "util/jsonrpc.hpp"
+#include "util/result.hpp"
+
+namespace claribi::transport {
+
+/// One message on its way to the remote (the client's, or the bridge's own), with what its
+/// retries have used up. Shared by the units that may send it again: the Remote (POST and
+/// outcome), the session (replay after a lost session) and the event streams (resumption).
+struct Outgoing {
+  jsonrpc::Kind kind = jsonrpc::Kind::notification;
+  std::string method;
+  std::string id;
+  std::string raw;
+  bool internal = false;  ///< the bridge's own message (session replay), never shown to the client
+  /// Claims a stateless revision in its `_meta`: sent without session, with `headers`.
+  bool modern = false;
+  std::vector<std::string> headers;
+  bool may_log_in = true;    ///< a 401 may start the authorization round
+  bool during_auth = false;  ///< goes out while an authorization round holds the rest
+  bool at_most_once = false;
+  int net_retries = 0;
+  int generation = 0;  ///< the session generation it went out with
+  bool sent_with_session = false;
+  /// Why the Mcp-Session-Id this initialize got cannot be used; empty when it can.
+  std::string bad_session_id;
+  int session_retries = 0;
+  int auth_rounds = 0;
+  std::shared_ptr<const std::string> sent_authorization;
+  int resumes = 0;
+  bool answered = false;
+  HttpTransport::TransferId transfer = 0;
+  /// A tools/call whose body is made from a file while it is sent (path twins).
+  std::shared_ptr<const UploadBody> upload;
+  std::function<void(std::uint64_t, std::uint64_t)> on_upload_progress;
+  /// Internal requests: the answer (or failure) goes here instead of to the client.
+  std::function<void(Result<jsonrpc::Message>)> on_answer;
+  /// Internal requests that read refusals: the HTTP status (0 when none came) and the whole
+  /// body of an answer that is not a response to them, before `on_answer` would fail.
+  std::function<void(long, const std::string&, const std::string&)> on_refused;
+  /// Internal notifications: called once the remote accepted it.
+  std::function<void()> on_accepted;
+  /// The client's notifications/initialized: later messages wait until the remote took it.
+  bool opens_gate = false;
+};
+
+}  // namespace claribi::transport

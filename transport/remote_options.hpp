@@ -1,0 +1,24 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "util/headers.hpp"
+#include "util/url.hpp"
+
+namespace claribi::transport {
+
+enum class TransportKind { auto_detect, streamable_http, sse };
+
+struct RemoteOptions {
+  Url url;
+  std::vector<Header> headers;  ///< sent on every request (credentials included)
+  TransportKind transport = TransportKind::auto_detect;
+  std::size_t max_message_bytes = std::size_t{64} << 20;
+  std::string ca_file;
+  bool allow_http = false;
+  long connect_timeout_ms = 10000;
+};
+
+}  // namespace claribi::transport
