@@ -81,8 +81,7 @@ void probe_era(ProbeLink& link, std::string url, std::string meta_json, bool dur
   o->kind = jsonrpc::Kind::request;
   o->method = "server/discover";
   o->id = json::quote(link.internal_id("discover"));
-  o->raw = "{\"jsonrpc\":\"2.0\",\"id\":" + o->id +
-           ",\"method\":\"server/discover\",\"params\":{\"_meta\":" + meta_json + "}}";
+  o->raw = jsonrpc::request(o->id, "server/discover", "{\"_meta\":" + meta_json + "}");
   o->internal = true;
   o->modern = true;
   o->may_log_in = false;  // the bridge's own request: a refusal is an answer, not a login
