@@ -2,26 +2,10 @@
 
 #include "util/log.hpp"
 
-#include <asio/post.hpp>
-
 #include <algorithm>
-#include <mutex>
 #include <thread>
 
 namespace claribi::daemon {
-
-/// Lets helper threads post to the io context only while the session exists.
-struct AuthSession::Poster {
-  std::mutex mutex;
-  asio::io_context* io = nullptr;
-  bool open = true;
-
-  template <class F>
-  void post(F&& f) {
-    std::lock_guard<std::mutex> lock(mutex);
-    if (open) asio::post(*io, std::forward<F>(f));
-  }
-};
 
 template <class T, class F>
 void AuthSession::run_off_thread(std::function<T()> work, F&& done) {
@@ -35,13 +19,10 @@ AuthSession::AuthSession(asio::io_context& io, AuthOptions options, AuthPort por
     : m_options(std::move(options)),
       m_port(std::move(port)),
       m_refresh_timer(io),
-      m_poster(std::make_shared<Poster>()) {
-  m_poster->io = &io;
-}
+      m_poster(PostGuard::make(io)) {}
 
 AuthSession::~AuthSession() {
-  std::lock_guard<std::mutex> lock(m_poster->mutex);
-  m_poster->open = false;
+  m_poster->close();
 }
 
 void AuthSession::stop() {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "daemon/credentials.hpp"
+#include "daemon/post_guard.hpp"
 #include "oauth/oauth.hpp"
 #include "transport/remote.hpp"
 
@@ -84,7 +85,6 @@ class AuthSession {
     Result<std::optional<std::string>> key = std::optional<std::string>();
     std::optional<oauth::TokenSet> tokens;
   };
-  struct Poster;
 
   void load();
   void on_loaded(Loaded&& loaded);
@@ -107,7 +107,7 @@ class AuthSession {
   bool m_stopped = false;
   std::function<bool(const std::string&)> m_after_login;
   asio::steady_timer m_refresh_timer;
-  std::shared_ptr<Poster> m_poster;
+  std::shared_ptr<PostGuard> m_poster;  ///< helper threads post results through it
 };
 
 }  // namespace claribi::daemon

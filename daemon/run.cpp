@@ -2,6 +2,7 @@
 
 #include "daemon/bridge.hpp"
 #include "daemon/line_framer.hpp"
+#include "daemon/post_guard.hpp"
 #include "util/log.hpp"
 #include "util/platform.hpp"
 
@@ -18,29 +19,10 @@
 namespace claribi::daemon {
 namespace {
 
-/// Lets the detached stdin thread post to the io context only while it exists.
-struct Inbox {
-  std::mutex mutex;
-  bool open = true;
-  asio::io_context* io = nullptr;
-  Bridge* bridge = nullptr;
-
-  template <class F>
-  void post(F&& f) {
-    std::lock_guard<std::mutex> lock(mutex);
-    if (open) asio::post(*io, std::forward<F>(f));
-  }
-  void close() {
-    std::lock_guard<std::mutex> lock(mutex);
-    open = false;
-  }
-};
-
 /// Stdin is read by a plain blocking thread: Asio cannot read stdin asynchronously on
 /// Windows, and a blocking read costs nothing here.
-void start_stdin_reader(std::shared_ptr<Inbox> inbox, std::size_t max_message) {
-  std::thread([inbox, max_message] {
-    Bridge* bridge = inbox->bridge;
+void start_stdin_reader(std::shared_ptr<PostGuard> inbox, Bridge* bridge, std::size_t max_message) {
+  std::thread([inbox, bridge, max_message] {
     LineFramer framer(LineFramer::Sink{[&](std::string&& line) {
                                          inbox->post([bridge, line = std::move(line)]() mutable {
                                            bridge->on_line(std::move(line));
@@ -79,17 +61,15 @@ int run_bridge(const Invocation& invocation, StdoutWriter& out) {
     CLARIBI_LOG(info, "signal " << sig << ": ending the session");
     bridge.shutdown();
   });
-  auto inbox = std::make_shared<Inbox>();
-  inbox->io = &io;
-  inbox->bridge = &bridge;
-  out.on_broken([inbox](std::string why) {
-    inbox->post([bridge = inbox->bridge, why = std::move(why)] {
+  auto inbox = PostGuard::make(io);
+  out.on_broken([inbox, bridge = &bridge](std::string why) {
+    inbox->post([bridge, why = std::move(why)] {
       CLARIBI_LOG(warn, "the client closed the bridge's stdout ("
                             << why << "): no answer can reach it; ending the session");
       bridge->shutdown();
     });
   });
-  start_stdin_reader(inbox, invocation.bridge.remote.max_message_bytes);
+  start_stdin_reader(inbox, &bridge, invocation.bridge.remote.max_message_bytes);
   io.run();
   inbox->close();
   return 0;
