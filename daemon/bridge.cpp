@@ -229,6 +229,7 @@ void Bridge::send_now(jsonrpc::Message&& m, std::shared_ptr<const transport::Upl
   transport::SendExtras extras;
   extras.headers = m_tools.param_headers(m);
   extras.at_most_once = m_tools.must_not_repeat(m);
+  extras.stateless_version = m_era.stateless_version(m);
   if (auto may = m_era.may_log_in(m.id)) extras.may_log_in = *may;
   if (upload) {
     const auto* p = m_table.find(m.id);

@@ -293,6 +293,11 @@ bool EraNegotiator::take_failure(const std::string& id, const transport::Request
   return m_upstream_listen && m_upstream_listen->on_failure(id, f.message);
 }
 
+std::string EraNegotiator::stateless_version(const jsonrpc::Message& m) const {
+  if (m_upstream != Upstream::modern || m.kind != jsonrpc::Kind::request) return {};
+  return std::string(modern::envelope_version(m.doc));
+}
+
 std::optional<bool> EraNegotiator::may_log_in(const std::string& id) const {
   if (m_session_init_id.empty() || id != m_session_init_id) return std::nullopt;
   return m_session_may_log_in;

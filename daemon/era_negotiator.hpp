@@ -78,6 +78,9 @@ class EraNegotiator {
   /// probe was refused for want of it), which then ends the auth round itself.
   bool after_login(const std::string& authorization);
 
+  /// The revision a request leaving now goes under statelessly (its envelope's, for a
+  /// 2026-07-28 remote), or empty: in the 2025 session.
+  std::string stateless_version(const jsonrpc::Message& m) const;
   /// May the bridge's own initialize `id` lead to a login?
   std::optional<bool> may_log_in(const std::string& id) const;
   /// A 2026-07-28 remote, a 2025 client: input_required rounds happen in the bridge.

@@ -119,7 +119,7 @@ void Remote::send(jsonrpc::Message&& message, SendExtras extras) {
   o->on_upload_progress = std::move(extras.on_upload_progress);
   o->kind = message.kind;
   if (o->kind == jsonrpc::Kind::request) {
-    auto version = modern::envelope_version(message.doc);
+    const auto& version = extras.stateless_version;
     if (!version.empty()) {
       o->modern = true;
       o->headers.push_back("MCP-Protocol-Version: " + modern::encode_header_value(version));

@@ -40,6 +40,10 @@ struct SendExtras {
   std::function<void(std::uint64_t, std::uint64_t)> on_upload_progress;
   /// More request headers ("Name: value"), e.g. Mcp-Param-* of a modern tools/call.
   std::vector<std::string> headers;
+  /// The 2026-07-28 (or later) revision a request goes under, statelessly, with the headers
+  /// that revision derives from the body; empty: in the session. The caller, which knows
+  /// both eras, decides; the transport does not look into bodies for it.
+  std::string stateless_version;
   /// A 401 may start the authorization round (false: it fails the request at once).
   bool may_log_in = true;
   /// The remote must act on it at most once (a tools/call that is not idempotent): never

@@ -169,3 +169,26 @@ TEST_CASE("shutdown deletes the session, carrying its id", "[remote][session]") 
   h.http.end(h.http.last(), HttpDone{});
   CHECK(done);
 }
+
+TEST_CASE("the caller, not the body, decides whether a request goes statelessly", "[transport]") {
+  RemoteHarness h;
+  h.open_session("s1");
+  const std::string enveloped =
+      R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","_meta":{)"
+      R"("io.modelcontextprotocol/protocolVersion":"2026-07-28"}}})";
+  // An envelope in the body alone does not make it stateless: it goes in the session.
+  h.send(enveloped);
+  auto& in_session = h.http.at(h.http.last());
+  CHECK(in_session.header("Mcp-Session-Id") == "s1");
+  CHECK(in_session.header("MCP-Protocol-Version") == "2025-06-18");
+  CHECK_FALSE(in_session.header("Mcp-Method"));
+  // Told the revision, it goes statelessly, with the headers that revision derives.
+  claribi::transport::SendExtras extras;
+  extras.stateless_version = "2026-07-28";
+  h.send(R"({"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"echo"}})", extras);
+  auto& stateless = h.http.at(h.http.last());
+  CHECK_FALSE(stateless.header("Mcp-Session-Id"));
+  CHECK(stateless.header("MCP-Protocol-Version") == "2026-07-28");
+  CHECK(stateless.header("Mcp-Method") == "tools/call");
+  CHECK(stateless.header("Mcp-Name") == "echo");
+}
