@@ -242,16 +242,19 @@ def test_remote_down_then_up(fx):
 def test_garbage_wrong_type_and_huge_bodies(fx):
     b = Bridge(fx.url)
     b.initialize()
+    # What the process holds once serving: the binary's own pages (under ASan tens of MB of
+    # instrumented globals, growing with the number of translation units), not the bodies.
+    base_mb = b.rss_peak_kb() / 1024
     garbage = b.tool("garbage")
     assert "not a JSON-RPC message" in garbage["error"]["message"], garbage
     html = b.tool("html")
     assert "text/html" in html["error"]["message"], html
     huge = b.tool("huge", timeout=30)
     assert "larger than the limit" in huge["error"]["message"], huge
-    # A declared Content-Length over the limit is refused before the body is read.
-    peak_mb = b.rss_peak_kb() / 1024
-    limit = 60 if os.environ.get("CLARIBI_SANITIZED") else 20
-    assert peak_mb < limit, f"peak RSS {peak_mb:.0f} MB after a declared 100 MB body (limit {limit})"
+    # A declared Content-Length over the limit is refused before the body is read: reading
+    # even part of it would add tens of MB to the peak.
+    grown_mb = b.rss_peak_kb() / 1024 - base_mb
+    assert grown_mb < 10, f"peak RSS grew {grown_mb:.0f} MB over a declared 100 MB body (from {base_mb:.0f})"
     huge = b.tool("huge_chunked", timeout=30)
     assert "larger than the limit" in huge["error"]["message"], huge
     # Without a length the body is read up to the 64 MiB limit, then refused: release peaks
