@@ -49,6 +49,9 @@ struct BridgeOptions {
   ToolPolicyOptions tools;
   /// Which local files path twins may send.
   UploadOptions uploads;
+  /// Makes the HTTP transport, at the first message that needs the remote (unset: the
+  /// libcurl worker). The composition root's seam for tests.
+  std::function<std::unique_ptr<transport::HttpTransport>(asio::io_context&)> make_transport;
   /// Set when the configuration cannot work (e.g. an encrypted CLARIBI_API_KEY): every
   /// request is answered with this error and nothing goes to the remote.
   std::string config_error;
@@ -123,7 +126,7 @@ class Bridge final : private Links {
   std::function<void()> m_on_finished;
   ToolLayer m_tools;
   ToolSchemas m_schemas;  ///< calls waiting for a schema the client never listed
-  std::unique_ptr<transport::HttpWorker> m_http;
+  std::unique_ptr<transport::HttpTransport> m_http;
   std::unique_ptr<transport::Remote> m_remote;
   RequestTable m_table;
   AuthSession m_auth;
