@@ -31,7 +31,7 @@ void AuthSession::stop() {
 }
 
 void AuthSession::when_ready(std::function<void()> f, bool first) {
-  if (m_state == State::ready || !m_options.load_api_key) {
+  if (!must_wait()) {
     f();
     return;
   }

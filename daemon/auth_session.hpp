@@ -55,6 +55,8 @@ class AuthSession {
   /// nothing to look up), else after the lookup this starts. `first`: before what already
   /// waits (the era probe goes before the messages it decides the route of).
   void when_ready(std::function<void()> f, bool first = false);
+  /// Whether a message sent now would wait for the lookup.
+  bool must_wait() const { return m_state != State::ready && m_options.load_api_key; }
   /// Whether the lookup has not started yet.
   bool lookup_unstarted() const { return m_state == State::unloaded; }
 

@@ -221,6 +221,10 @@ void Bridge::send_request(jsonrpc::Message&& m, const std::string& schema_failur
 }
 
 void Bridge::to_remote(jsonrpc::Message&& m, std::shared_ptr<const transport::UploadBody> upload) {
+  if (!m_auth.must_wait()) {  // every message after the lookup: no closure, no allocation
+    send_now(std::move(m), std::move(upload));
+    return;
+  }
   auto held = std::make_shared<std::pair<jsonrpc::Message, decltype(upload)>>(std::move(m),
                                                                               std::move(upload));
   m_auth.when_ready([this, held] { send_now(std::move(held->first), std::move(held->second)); });

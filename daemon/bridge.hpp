@@ -3,12 +3,9 @@
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 
-#include <chrono>
 #include <functional>
-#include <map>
 #include <memory>
 #include <string>
-#include <unordered_map>
 
 #include "daemon/auth_session.hpp"
 #include "daemon/credentials.hpp"

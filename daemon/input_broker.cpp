@@ -302,7 +302,7 @@ bool InputBroker::resume_call(jsonrpc::Message& retry) {
   m_suspended.erase(it);
   m_suspended_call.erase(upstream);
   m_waiting_retry.erase(state);
-  m_table.put(retry.id, std::move(pending));
+  m_table.add(retry.id, std::move(pending));
   m_table.rename_upstream(retry.id, upstream);
   if (!final_answer.empty()) {
     auto answer = jsonrpc::parse(std::move(final_answer));

@@ -65,10 +65,6 @@ void RequestTable::forget(const std::string& id) {
   }
 }
 
-Pending& RequestTable::put(const std::string& id, Pending p) {
-  return add(id, std::move(p));
-}
-
 std::string RequestTable::upstream_id_of(const std::string& client_id) const {
   auto it = m_pending.find(client_id);
   return it == m_pending.end() || it->second.upstream_id.empty() ? client_id

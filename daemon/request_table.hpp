@@ -44,7 +44,8 @@ class RequestTable {
   /// Nothing in flight but listen streams (which last as long as the client wants).
   bool only_listens() const;
 
-  /// Adds a request (its timer armed, its progress token owned).
+  /// Adds a request, or puts a set-aside one back under a new id (its timer armed, its
+  /// progress token owned).
   Pending& add(const std::string& id, Pending p);
   /// Restarts the request's timeout (progress, an upload that moves, a retry).
   void arm(const std::string& id);
@@ -54,8 +55,6 @@ class RequestTable {
   void forget(const std::string& id);
   /// Removes it and hands it over (a call set aside while its client answers questions).
   std::optional<Pending> take(const std::string& id);
-  /// Puts a request back under `id` (the client's retry of a set-aside call).
-  Pending& put(const std::string& id, Pending p);
 
   /// The id the remote knows `client_id` by.
   std::string upstream_id_of(const std::string& client_id) const;

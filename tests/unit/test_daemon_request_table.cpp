@@ -49,7 +49,7 @@ TEST_CASE("a request set aside keeps its state and returns under a new id", "[da
   CHECK_FALSE(t.has("7"));
   CHECK(t.progress_owner("\"p\"").empty());
   CHECK_FALSE(t.take("7"));
-  t.put("8", std::move(*taken));
+  t.add("8", std::move(*taken));
   REQUIRE(t.find("8") != nullptr);
   CHECK(t.find("8")->uploaded == 42);
   CHECK(t.progress_owner("\"p\"") == "8");
