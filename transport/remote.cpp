@@ -173,17 +173,10 @@ void Remote::post(std::shared_ptr<Outgoing> o) {
 }
 
 void Remote::post_streamable(std::shared_ptr<Outgoing> o) {
-  auto req = m_requests.make("POST", m_options.url.text, k_accept_both, true);
+  auto req = make_post(m_options.url.text, *o);
   const bool with_session = o->method != "initialize" && !o->modern;
   if (with_session) m_session.add_headers(req.headers);
   req.headers.insert(req.headers.end(), o->headers.begin(), o->headers.end());
-  if (o->upload) {
-    req.upload = o->upload;
-  } else {
-    req.body = o->raw;
-  }
-  req.at_most_once = o->at_most_once;
-  o->generation = m_session.generation();
   o->sent_with_session = with_session && m_session.has_id();
 
   auto stream = std::make_shared<Stream>();
@@ -377,19 +370,24 @@ void Remote::switch_to_legacy(std::shared_ptr<Outgoing> initialize) {
   m_legacy.open();
 }
 
+HttpRequest Remote::make_post(const std::string& url, Outgoing& o) {
+  auto req = m_requests.make("POST", url, k_accept_both, true);
+  if (o.upload) {
+    req.upload = o.upload;
+  } else {
+    req.body = o.raw;
+  }
+  req.at_most_once = o.at_most_once;
+  o.generation = m_session.generation();
+  return req;
+}
+
 void Remote::post_legacy(std::shared_ptr<Outgoing> o) {
   if (m_legacy.endpoint().empty()) {
     m_session.hold(std::move(o));
     return;
   }
-  auto req = m_requests.make("POST", m_legacy.endpoint(), k_accept_both, true);
-  if (o->upload) {
-    req.upload = o->upload;
-  } else {
-    req.body = o->raw;
-  }
-  req.at_most_once = o->at_most_once;
-  o->generation = m_session.generation();
+  auto req = make_post(m_legacy.endpoint(), *o);
   o->sent_with_session = true;
   auto head = std::make_shared<HttpHead>();
   HttpHandlers h;

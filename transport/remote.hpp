@@ -135,6 +135,8 @@ class Remote final : private SessionLink,
   void deliver_event(std::string data, const std::shared_ptr<Stream>& stream) override;
   void fail_unanswered(const std::string& why) override;
 
+  /// The POST of `o` to `url`: its body (or upload), at-most-once, the session generation.
+  HttpRequest make_post(const std::string& url, Outgoing& o);
   void post_streamable(std::shared_ptr<Outgoing> o);
   void post_legacy(std::shared_ptr<Outgoing> o);
   void finish_post(const std::shared_ptr<Outgoing>& o, const HttpHead& head, HttpDone&& done,
