@@ -1,4 +1,5 @@
 #include "daemon/bridge.hpp"
+#include "daemon/dpop_transport.hpp"
 
 #include "util/log.hpp"
 #include "util/text.hpp"
@@ -106,6 +107,9 @@ transport::Remote& Bridge::remote() {
   if (!m_remote) {
     m_http = m_options.make_transport ? m_options.make_transport(m_io)
                                       : std::make_unique<transport::HttpWorker>(m_io);
+    if (m_options.oauth) {
+      m_http = std::make_unique<DpopTransport>(std::move(m_http), m_options.oauth->dpop());
+    }
     m_remote = std::make_unique<transport::Remote>(
         m_io, *m_http, m_options.remote,
         transport::RemoteEvents{

@@ -110,6 +110,9 @@ std::string describe_tokens(const std::string& value) {
   if (const auto* rt = json::member(doc, "refresh_token"); rt && rt->IsString()) {
     out += ", refresh token stored";
   }
+  if (const auto* jkt = json::member(doc, "dpop_jkt"); jkt && jkt->IsString()) {
+    out += ", DPoP-bound";
+  }
   return out.empty() ? "token set" : out;
 }
 
@@ -288,6 +291,8 @@ int status(const Invocation& inv, StdoutWriter& out) {
       what = describe_client(**value);
     } else if (parsed->kind == SecretKind::client_key) {
       what = "PEM private key stored";
+    } else if (parsed->kind == SecretKind::dpop_key) {
+      what = "P-256 key the OAuth tokens are bound to (DPoP)";
     } else {
       what = masked(**value);
     }

@@ -24,7 +24,16 @@ inline constexpr const char* k_service = "claribi-bridge";
 /// authorization server. client-secret / client-key: what the user gave for a
 /// pre-registered client (a secret, or a PEM private key for private_key_jwt).
 /// idp-token: an identity provider's ID token for enterprise-managed authorization.
-enum class SecretKind { api_key, oauth_tokens, oauth_client, client_secret, client_key, idp_token };
+/// dpop-key: the PEM private key the OAuth tokens are bound to (DPoP, RFC 9449).
+enum class SecretKind {
+  api_key,
+  oauth_tokens,
+  oauth_client,
+  client_secret,
+  client_key,
+  idp_token,
+  dpop_key
+};
 std::string_view kind_name(SecretKind kind);  ///< "api-key", "oauth-tokens", ...
 std::optional<SecretKind> parse_kind(std::string_view name);
 

@@ -19,13 +19,16 @@ std::string_view kind_name(SecretKind kind) {
       return "client-key";
     case SecretKind::idp_token:
       return "idp-token";
+    case SecretKind::dpop_key:
+      return "dpop-key";
   }
   return "unknown";
 }
 
 std::optional<SecretKind> parse_kind(std::string_view name) {
   for (auto k : {SecretKind::api_key, SecretKind::oauth_tokens, SecretKind::oauth_client,
-                 SecretKind::client_secret, SecretKind::client_key, SecretKind::idp_token}) {
+                 SecretKind::client_secret, SecretKind::client_key, SecretKind::idp_token,
+                 SecretKind::dpop_key}) {
     if (kind_name(k) == name) return k;
   }
   return std::nullopt;

@@ -68,6 +68,7 @@ Result<AsMetadata> read_as_metadata(const json::Value& doc) {
   m.challenge_methods = string_array(challenges);
   m.iss_supported = true_member(doc, "authorization_response_iss_parameter_supported");
   m.cimd_supported = true_member(doc, "client_id_metadata_document_supported");
+  m.dpop_algs = string_array(json::member(doc, "dpop_signing_alg_values_supported"));
   if (m.token_endpoint.empty())
     return fail("the authorization server metadata has no token_endpoint");
   return m;
@@ -103,6 +104,7 @@ Result<TokenAnswer> read_token_answer(long status, std::string_view body) {
   if (t.access_token.empty()) return fail("the token answer has no access_token");
   t.token_type = string_member(*doc, "token_type");
   if (t.token_type.empty() || text::lower(t.token_type) == "bearer") t.token_type = "Bearer";
+  if (text::lower(t.token_type) == "dpop") t.token_type = "DPoP";
   t.refresh_token = string_member(*doc, "refresh_token");
   t.scope = string_member(*doc, "scope");
   if (const auto* e = json::member(*doc, "expires_in"); e != nullptr && e->IsNumber()) {

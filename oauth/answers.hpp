@@ -28,7 +28,8 @@ struct AsMetadata {
   bool has_challenge_methods = false;
   bool iss_supported = false;
   bool cimd_supported = false;
-  bool from_metadata = true;  ///< false: the 2025-03-26 default endpoints
+  std::vector<std::string> dpop_algs;  ///< dpop_signing_alg_values_supported (RFC 9449 5.1)
+  bool from_metadata = true;           ///< false: the 2025-03-26 default endpoints
 };
 
 /// Protected resource metadata (RFC 9728 2).

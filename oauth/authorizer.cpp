@@ -8,6 +8,7 @@
 
 #include "oauth/client_identity.hpp"
 #include "oauth/discovery.hpp"
+#include "oauth/dpop.hpp"
 #include "oauth/file_lock.hpp"
 #include "oauth/http.hpp"
 #include "oauth/scopes.hpp"
@@ -46,7 +47,24 @@ struct Authorizer::Impl {
         http(http_for(options)),
         store(options.store, options.account_server, options.keychain_timeout_ms),
         clients(*http, store, options.client_id, options.client_metadata_url),
-        tokens(*http) {}
+        tokens(*http, store, *options.dpop) {}
+
+  /// The stored tokens if they can be used: DPoP-bound ones only with their key, which
+  /// then signs the MCP requests. Bound tokens whose key is gone are dropped.
+  std::optional<TokenSet> usable_tokens() {
+    auto t = store.load_tokens();
+    if (!t || t->dpop_jkt.empty()) return t;
+    auto key = store.dpop_key(false);
+    if (key && *key && (*key)->thumbprint() == t->dpop_jkt) {
+      o.dpop->set_key(*key);
+      return t;
+    }
+    CLARIBI_LOG(warn, "the DPoP key the stored tokens are bound to is "
+                          << (key ? "gone" : "unreadable (" + key.error().message + ")")
+                          << "; dropping them and signing in again");
+    store.drop_tokens();
+    return std::nullopt;
+  }
 
   Result<TokenSet> refresh(const TokenSet& old) {
     auto cl = clients.for_refresh(old);
@@ -113,6 +131,7 @@ struct Authorizer::Impl {
 
 Authorizer::Authorizer(Options options) : m_options(std::move(options)) {
   if (m_options.lock_path.empty()) m_options.lock_path = lock_path_for(m_options.account_server);
+  if (!m_options.dpop) m_options.dpop = std::make_shared<DpopSession>();
   m = std::make_unique<Impl>(m_options);
 }
 
@@ -120,7 +139,7 @@ Authorizer::~Authorizer() = default;
 
 Result<std::optional<TokenSet>> Authorizer::load() {
   std::lock_guard<std::mutex> guard(m_mutex);
-  return m->store.load_tokens();
+  return m->usable_tokens();
 }
 
 template <class F>
@@ -134,7 +153,7 @@ auto Authorizer::locked(F&& f) -> decltype(f()) {
 
 Result<TokenSet> Authorizer::authorize(const Challenge& c, const std::string& rejected) {
   return locked([&]() -> Result<TokenSet> {
-    auto current = m->store.load_tokens();
+    auto current = m->usable_tokens();
     if (current && current->access_token != rejected &&
         (!c.insufficient_scope() || covers(current->scope, c.scope))) {
       CLARIBI_LOG(info, "using the tokens another claribi-bridge obtained meanwhile");
@@ -177,7 +196,7 @@ Result<TokenSet> Authorizer::authorize(const Challenge& c, const std::string& re
 
 Result<TokenSet> Authorizer::refresh(const std::string& current_token) {
   return locked([&]() -> Result<TokenSet> {
-    auto current = m->store.load_tokens();
+    auto current = m->usable_tokens();
     if (!current) return fail("no tokens are stored");
     if (current->access_token != current_token) return *current;  // someone else refreshed
     auto r = m->refresh(*current);

@@ -75,8 +75,10 @@ Challenge parse_challenge(long status, std::string_view header) {
       if (name == "error") c.error = value;
       if (name == "error_description") c.error_description = value;
     } else {
-      // A new challenge's scheme.
-      in_bearer = text::lower(word) == "bearer";
+      // A new challenge's scheme: Bearer, or DPoP (RFC 9449 7.1), whose parameters mean
+      // the same.
+      auto scheme = text::lower(word);
+      in_bearer = scheme == "bearer" || scheme == "dpop";
       // A token68 may follow the scheme; it carries nothing we use.
     }
   }
@@ -104,6 +106,7 @@ std::string TokenSet::to_json() const {
   add("client_id", client_id);
   add("auth_method", auth_method);
   add("resource", resource);
+  add("dpop_jkt", dpop_jkt);
   return out + "}";
 }
 
@@ -131,6 +134,7 @@ Result<TokenSet> TokenSet::from_json(std::string_view text) {
   t.client_id = str("client_id");
   t.auth_method = str("auth_method");
   t.resource = str("resource");
+  t.dpop_jkt = str("dpop_jkt");
   return t;
 }
 

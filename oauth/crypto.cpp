@@ -67,34 +67,37 @@ Result<std::string> sign_jwt(const std::string& private_key_pem, const std::stri
   }
   std::string input =
       base64url("{\"alg\":\"" + alg + "\",\"typ\":\"JWT\"}") + "." + base64url(claims_json);
+  auto sig = jws_signature(key.get(), input);
+  if (!sig) return fail("signing the client assertion failed" + sig.error().message);
+  return input + "." + base64url(*sig);
+}
+
+Result<std::string> jws_signature(EVP_PKEY* key, std::string_view input) {
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   std::size_t len = 0;
-  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()) != 1 ||
+  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1 ||
       EVP_DigestSign(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(input.data()),
                      input.size()) != 1) {
-    return fail("signing the client assertion failed");
+    return fail(" (OpenSSL could not start the signature)");
   }
   std::vector<unsigned char> sig(len);
   if (EVP_DigestSign(ctx.get(), sig.data(), &len,
                      reinterpret_cast<const unsigned char*>(input.data()), input.size()) != 1) {
-    return fail("signing the client assertion failed");
+    return fail(" (OpenSSL could not sign)");
   }
   sig.resize(len);
-  std::string raw;
-  if (alg == "ES256") {
-    // JWS wants r || s, 32 bytes each (RFC 7518 3.4); OpenSSL gives DER.
-    const unsigned char* p = sig.data();
-    std::unique_ptr<ECDSA_SIG, decltype(&ECDSA_SIG_free)> es(
-        d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(sig.size())), ECDSA_SIG_free);
-    if (!es) return fail("signing the client assertion failed (bad ECDSA signature)");
-    unsigned char rs[64];
-    BN_bn2binpad(ECDSA_SIG_get0_r(es.get()), rs, 32);
-    BN_bn2binpad(ECDSA_SIG_get0_s(es.get()), rs + 32, 32);
-    raw.assign(reinterpret_cast<const char*>(rs), sizeof rs);
-  } else {
-    raw.assign(reinterpret_cast<const char*>(sig.data()), sig.size());
+  if (EVP_PKEY_base_id(key) != EVP_PKEY_EC) {
+    return std::string(reinterpret_cast<const char*>(sig.data()), sig.size());
   }
-  return input + "." + base64url(raw);
+  // JWS wants r || s, 32 bytes each (RFC 7518 3.4); OpenSSL gives DER.
+  const unsigned char* p = sig.data();
+  std::unique_ptr<ECDSA_SIG, decltype(&ECDSA_SIG_free)> es(
+      d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(sig.size())), ECDSA_SIG_free);
+  if (!es) return fail(" (a bad ECDSA signature)");
+  unsigned char rs[64];
+  BN_bn2binpad(ECDSA_SIG_get0_r(es.get()), rs, 32);
+  BN_bn2binpad(ECDSA_SIG_get0_s(es.get()), rs + 32, 32);
+  return std::string(reinterpret_cast<const char*>(rs), sizeof rs);
 }
 
 }  // namespace claribi::oauth

@@ -18,6 +18,7 @@ struct Sink {
   std::string body;
   std::string content_type;
   std::string www_authenticate;
+  std::string dpop_nonce;
   bool too_large = false;
 };
 
@@ -43,6 +44,8 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
       sink->content_type = text::lower(text::trim(value.substr(0, semi)));
     } else if (name == "www-authenticate") {
       sink->www_authenticate += sink->www_authenticate.empty() ? value : ", " + value;
+    } else if (name == "dpop-nonce") {
+      sink->dpop_nonce = value;
     }
   } else if (line.rfind("HTTP/", 0) == 0) {
     // A new response (after a redirect or 100-continue): forget the previous one's headers.
@@ -166,6 +169,7 @@ Result<HttpResponse> CurlHttpClient::perform(const std::string& method, const st
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
   r.content_type = std::move(sink.content_type);
   r.www_authenticate = std::move(sink.www_authenticate);
+  r.dpop_nonce = std::move(sink.dpop_nonce);
   r.body = std::move(sink.body);
   return r;
 }

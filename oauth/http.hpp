@@ -14,6 +14,7 @@ struct HttpResponse {
   std::string content_type;  ///< media type only, lower-case
   std::string www_authenticate;
   std::string body;
+  std::string dpop_nonce = {};  ///< a DPoP-Nonce header (RFC 9449 8)
 };
 
 using Form = std::vector<std::pair<std::string, std::string>>;

@@ -16,6 +16,7 @@
 namespace claribi::oauth {
 
 class HttpClient;
+class DpopSession;
 
 /// What a 401 or 403 said (RFC 6750 3, RFC 9728 5.1): the Bearer challenge's parameters.
 struct Challenge {
@@ -28,7 +29,7 @@ struct Challenge {
 };
 
 /// Parses a WWW-Authenticate value (RFC 9110 11.6.1: several challenges, auth-params whose
-/// values are tokens or quoted strings). Only the Bearer challenge is kept.
+/// values are tokens or quoted strings). Only the Bearer and DPoP challenges are kept.
 Challenge parse_challenge(long status, std::string_view header);
 
 /// One login's result, stored in the keychain as JSON (kind oauth-tokens).
@@ -44,6 +45,8 @@ struct TokenSet {
   std::string client_id;
   std::string auth_method;  ///< token endpoint client authentication
   std::string resource;     ///< the RFC 8707 resource they are for
+  /// Thumbprint of the DPoP key they were requested with (RFC 9449 5); empty: not bound.
+  std::string dpop_jkt;
 
   std::string to_json() const;
   static Result<TokenSet> from_json(std::string_view text);
@@ -89,6 +92,9 @@ struct Options {
   std::function<std::optional<std::string>()> read_line;
   /// The HTTP client of the flows; null: libcurl (with ca_file and allow_http).
   std::shared_ptr<HttpClient> http;
+  /// The DPoP key and nonces, shared with whoever sends the MCP requests; null: the
+  /// Authorizer makes its own.
+  std::shared_ptr<DpopSession> dpop;
 };
 
 /// The MCP authorization client (2025-11-25, with the 2025-06-18 and 2025-03-26
@@ -111,6 +117,8 @@ class Authorizer {
   Result<TokenSet> login(const Challenge& challenge);
 
   const Options& options() const { return m_options; }
+  /// The key DPoP-bound tokens need (set once they are loaded or obtained) and the nonces.
+  const std::shared_ptr<DpopSession>& dpop() const { return m_options.dpop; }
 
  private:
   struct Impl;

@@ -63,6 +63,41 @@ void OAuthStore::save_tokens(const TokenSet& t) {
   }
 }
 
+void OAuthStore::drop_tokens() {
+  m_memory.reset();
+  if (!m_store) return;
+  auto account = keychain::account_name(m_account_server, SecretKind::oauth_tokens);
+  auto r = keychain::call_with_timeout<void>(
+      m_store, [account](keychain::Keychain& k) { return k.remove(Key{account}); },
+      std::chrono::milliseconds(m_timeout_ms));
+  if (!r) CLARIBI_LOG(warn, "could not remove the stored OAuth tokens: " << r.error().message);
+}
+
+Result<std::shared_ptr<const DpopKey>> OAuthStore::dpop_key(bool create) {
+  if (m_memory_key) return m_memory_key;
+  auto stored = secret(SecretKind::dpop_key);
+  if (!stored) return fail("cannot read the DPoP key: " + stored.error().message);
+  if (*stored) {
+    log::add_secret(**stored);
+    auto key = DpopKey::from_pem(**stored);
+    if (!key) return fail(key.error().message);
+    m_memory_key = *key;
+    return m_memory_key;
+  }
+  if (!create) return std::shared_ptr<const DpopKey>();
+  auto key = DpopKey::generate();
+  if (!key) return fail(key.error().message);
+  auto pem = (*key)->private_pem();
+  if (!pem) return fail(pem.error().message);
+  log::add_secret(*pem);
+  if (auto w = set_secret(SecretKind::dpop_key, *pem); !w) {
+    CLARIBI_LOG(warn, "could not store the DPoP key (" << w.error().message
+                                                       << "); tokens bound to it last until exit");
+  }
+  m_memory_key = *key;
+  return m_memory_key;
+}
+
 std::optional<Registration> OAuthStore::registration(const std::string& issuer) {
   auto v = secret(SecretKind::oauth_client);
   if (!v || !*v) return std::nullopt;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "keychain/keychain.hpp"
+#include "oauth/dpop.hpp"
 #include "oauth/oauth.hpp"
 #include "util/result.hpp"
 
@@ -35,6 +36,13 @@ class OAuthStore {
   std::optional<TokenSet> load_tokens();
   /// Stores `t` (a warning when the keychain refuses: they then last until exit).
   void save_tokens(const TokenSet& t);
+  /// Forgets the token set, stored and in memory.
+  void drop_tokens();
+
+  /// The key DPoP-bound tokens are bound to: the stored one, or null when there is none
+  /// (with `create`, a new one, stored beside the tokens; without a keychain it lasts until
+  /// exit, like the tokens).
+  Result<std::shared_ptr<const DpopKey>> dpop_key(bool create);
 
   /// The registration stored for `issuer`, if any.
   std::optional<Registration> registration(const std::string& issuer);
@@ -49,6 +57,7 @@ class OAuthStore {
   std::string m_account_server;
   long m_timeout_ms;
   std::optional<TokenSet> m_memory;
+  std::shared_ptr<const DpopKey> m_memory_key;
 };
 
 }  // namespace claribi::oauth

@@ -46,12 +46,35 @@ Result<void> TokenEndpoint::authenticate(Form& form, std::vector<std::string>& h
 Result<TokenSet> TokenEndpoint::request(Form form, const Client& cl, const Discovery& d,
                                         std::string* error_code) {
   if (!d.resource.empty()) form.emplace_back("resource", d.resource);
-  std::vector<std::string> headers;
-  if (auto a = authenticate(form, headers, cl, d.as.issuer); !a) return fail(a.error().message);
-  auto r = m_http.post_form(d.as.token_endpoint, form, headers);
-  if (!r) return fail("token request failed: " + r.error().message);
-  if (r->status != 200) {
-    return fail("the token endpoint refused (" + error_text(r->status, r->body, error_code) + ")");
+  std::shared_ptr<const DpopKey> key;
+  if (contains(d.as.dpop_algs, "ES256")) {
+    auto k = m_store.dpop_key(true);
+    if (!k) return fail(k.error().message);
+    key = *k;
+    m_dpop.set_key(key);
+  }
+  Result<HttpResponse> r;
+  for (int attempt = 0;; ++attempt) {
+    auto sent = form;  // a client assertion and a proof are never sent twice
+    std::vector<std::string> headers;
+    if (auto a = authenticate(sent, headers, cl, d.as.issuer); !a) return fail(a.error().message);
+    if (key) {
+      auto proof = m_dpop.proof("POST", d.as.token_endpoint);
+      if (!proof) return fail(proof.error().message);
+      headers.push_back("DPoP: " + *proof);
+    }
+    r = m_http.post_form(d.as.token_endpoint, sent, headers);
+    if (!r) return fail("token request failed: " + r.error().message);
+    if (key) m_dpop.remember_nonce(d.as.token_endpoint, r->dpop_nonce);
+    std::string code;
+    if (r->status == 200) break;
+    auto why = error_text(r->status, r->body, &code);
+    if (key && attempt == 0 && code == "use_dpop_nonce" && !r->dpop_nonce.empty()) {
+      CLARIBI_LOG(info, "the authorization server wants a DPoP nonce; asking again with it");
+      continue;
+    }
+    if (error_code != nullptr) *error_code = code;
+    return fail("the token endpoint refused (" + why + ")");
   }
   auto answer = read_token_answer(r->status, r->body);
   if (!answer) return fail(answer.error().message);
@@ -69,6 +92,7 @@ Result<TokenSet> TokenEndpoint::request(Form form, const Client& cl, const Disco
   t.client_id = cl.id;
   t.auth_method = cl.auth_method;
   t.resource = d.resource;
+  if (key) t.dpop_jkt = key->thumbprint();
   return t;
 }
 
@@ -78,6 +102,7 @@ Result<TokenSet> TokenEndpoint::refresh(const TokenSet& old, const Client& cl) {
   d.resource = old.resource;
   d.as.issuer = old.issuer;
   d.as.token_endpoint = old.token_endpoint;
+  if (!old.dpop_jkt.empty()) d.as.dpop_algs = {"ES256"};  // a bound refresh token stays bound
   auto t = request({{"grant_type", "refresh_token"}, {"refresh_token", old.refresh_token}}, cl, d);
   if (!t) return fail(t.error().message);
   if (t->refresh_token.empty()) t->refresh_token = old.refresh_token;

@@ -9,14 +9,20 @@
 
 #include "oauth/client_identity.hpp"
 #include "oauth/discovery.hpp"
+#include "oauth/dpop.hpp"
 #include "oauth/http.hpp"
 #include "oauth/oauth.hpp"
+#include "oauth/store.hpp"
 
 namespace claribi::oauth {
 
+/// Every token request is DPoP-bound (RFC 9449 5) when the authorization server lists ES256
+/// in dpop_signing_alg_values_supported, with the key `store` keeps and `dpop` hands the MCP
+/// requests; a use_dpop_nonce refusal is retried once with the server's nonce (8).
 class TokenEndpoint {
  public:
-  explicit TokenEndpoint(HttpClient& http) : m_http(http) {}
+  TokenEndpoint(HttpClient& http, OAuthStore& store, DpopSession& dpop)
+      : m_http(http), m_store(store), m_dpop(dpop) {}
 
   /// Adds `cl`'s authentication to a request for `audience` (the issuer).
   static Result<void> authenticate(Form& form, std::vector<std::string>& headers, const Client& cl,
@@ -40,6 +46,8 @@ class TokenEndpoint {
 
  private:
   HttpClient& m_http;
+  OAuthStore& m_store;
+  DpopSession& m_dpop;
 };
 
 }  // namespace claribi::oauth

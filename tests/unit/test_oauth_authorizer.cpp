@@ -2,9 +2,12 @@
 // discovery, which grant runs, reuse of newer tokens, refresh, step-up, and what is stored.
 #include <catch2/catch.hpp>
 
+#include "oauth/dpop.hpp"
 #include "oauth/oauth.hpp"
 #include "tests/unit/fake_oauth_http.hpp"
+#include "tests/unit/jwt_parts.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <random>
 
@@ -252,4 +255,70 @@ TEST_CASE("the device grant registers a client and polls until the code is enter
   CHECK(t->client_id == "dev-client");
   CHECK(polls == 2);
   CHECK(Fixture::has(f.http->seen[2].body, "urn:ietf:params:oauth:grant-type:device_code"));
+}
+
+TEST_CASE("with ES256 advertised, tokens are DPoP-bound and the AS nonce is honoured once",
+          "[oauth][dpop]") {
+  Fixture f;
+  f.m2m();
+  f.http->on("GET", k_as_meta, 200,
+             R"({"issuer":"https://as.example","token_endpoint":"https://as.example/token",
+                 "dpop_signing_alg_values_supported":["RS256","ES256"]})");
+  f.http->on("POST", k_token, [](const test::SeenRequest& r) {
+    auto proof = std::find_if(r.headers.begin(), r.headers.end(),
+                              [](const std::string& h) { return h.rfind("DPoP: ", 0) == 0; });
+    if (proof == r.headers.end()) return HttpResponse{400, "application/json", "", "{}"};
+    // The nonce is asked for until the proof carries it.
+    if (test::jwt_claims(proof->substr(6)).find(R"("nonce":"as-nonce")") == std::string::npos) {
+      return HttpResponse{400, "application/json", "", R"({"error":"use_dpop_nonce"})", "as-nonce"};
+    }
+    return HttpResponse{200, "application/json", "",
+                        R"({"access_token":"bound","token_type":"dpop","expires_in":60})"};
+  });
+  Authorizer a(f.o);
+  auto t = a.login(Challenge{});
+  REQUIRE(t);
+  CHECK(t->token_type == "DPoP");
+  CHECK(f.http->count("POST", k_token) == 2);
+  REQUIRE(a.dpop()->key());
+  CHECK(t->dpop_jkt == a.dpop()->key()->thumbprint());
+  CHECK(a.dpop()->nonce(k_token) == "as-nonce");
+  auto kept = f.stored();
+  REQUIRE(kept);
+  CHECK(kept->dpop_jkt == t->dpop_jkt);
+  auto pem = f.store->get(keychain::Key{keychain::account_name(f.account, SecretKind::dpop_key)});
+  REQUIRE(pem);
+  REQUIRE(*pem);
+  CHECK((*pem)->find("PRIVATE KEY") != std::string::npos);
+
+  SECTION("a later bridge loads the key with the tokens") {
+    Authorizer fresh(f.o);
+    auto loaded = fresh.load();
+    REQUIRE(loaded);
+    REQUIRE(*loaded);
+    REQUIRE(fresh.dpop()->key());
+    CHECK(fresh.dpop()->key()->thumbprint() == t->dpop_jkt);
+  }
+  SECTION("without the key, the bound tokens are dropped") {
+    REQUIRE(
+        f.store->remove(keychain::Key{keychain::account_name(f.account, SecretKind::dpop_key)}));
+    Authorizer fresh(f.o);
+    auto loaded = fresh.load();
+    REQUIRE(loaded);
+    CHECK_FALSE(*loaded);
+    CHECK_FALSE(f.stored());
+  }
+}
+
+TEST_CASE("a server that does not list ES256 gets plain Bearer token requests", "[oauth][dpop]") {
+  Fixture f;
+  f.m2m();
+  f.http->on("GET", k_as_meta, 200,
+             R"({"issuer":"https://as.example","token_endpoint":"https://as.example/token",
+                 "dpop_signing_alg_values_supported":["RS256"]})");
+  f.grants("plain");
+  auto t = Authorizer(f.o).login(Challenge{});
+  REQUIRE(t);
+  CHECK(t->dpop_jkt.empty());
+  for (const auto& h : f.http->seen.back().headers) CHECK(h.rfind("DPoP:", 0) != 0);
 }
