@@ -152,6 +152,10 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
                  "token ('key set --idp-token') at this endpoint");
   app.add_option("--idp-client-id", oauth_options.idp_client_id,
                  "OAuth: this client's id at the identity provider");
+  app.add_option("--workload-token-file", oauth_options.workload_token_file,
+                 "OAuth: workload identity; a file holding a JWT issued to this workload (a "
+                 "CI or cloud OIDC token, read again at each token request), presented with "
+                 "--client-id as a JWT bearer grant (RFC 7523); no browser");
   app.add_option("--scope", oauth_options.scope,
                  "OAuth: the scopes to ask for (default: what the server asks for)");
   app.add_option("--callback-port", oauth_options.callback_port,

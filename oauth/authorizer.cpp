@@ -16,11 +16,42 @@
 #include "oauth/token_endpoint.hpp"
 #include "oauth/user_grants.hpp"
 #include "util/log.hpp"
+#include "util/text.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 
 namespace claribi::oauth {
 namespace {
 
 constexpr int k_max_step_ups = 2;
+constexpr std::size_t k_max_workload_token = 64 * 1024;
+
+/// The workload's JWT, read now: trimmed, at most 64 KiB, three base64url parts.
+Result<std::string> read_workload_token(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail("cannot read the workload token file " + path + ": " + std::strerror(errno));
+  std::string text(k_max_workload_token + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > k_max_workload_token) {
+    return fail("the workload token file " + path +
+                " holds more than 64 KiB; it should hold "
+                "one JWT");
+  }
+  auto jwt = std::string(text::trim(text));
+  bool shaped = std::count(jwt.begin(), jwt.end(), '.') == 2 &&
+                jwt.find_first_not_of(
+                    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                    "0123456789-_.") == std::string::npos;
+  if (!shaped) {
+    return fail("the workload token file " + path + " does not hold a JWT (" +
+                (jwt.empty() ? "it is empty" : "expected three base64url parts") + ")");
+  }
+  return jwt;
+}
 
 std::shared_ptr<HttpClient> http_for(const Options& o) {
   if (o.http) return o.http;
@@ -72,6 +103,24 @@ struct Authorizer::Impl {
     return tokens.refresh(old, *cl);
   }
 
+  /// Workload identity: the JWT in the file as it is now, which CI systems and clouds
+  /// rotate, presented once; a refusal is the user's to fix, never retried another way.
+  Result<TokenSet> workload_grant(const Discovery& d, const std::vector<std::string>& scopes) {
+    const auto& file = o.workload_token_file;
+    if (o.client_id.empty()) return fail("--workload-token-file needs --client-id");
+    auto jwt = read_workload_token(file);
+    if (!jwt) return fail(jwt.error().message);
+    log::add_secret(*jwt);
+    auto cl = clients.pre_registered(d.as);
+    if (!cl) return fail(cl.error().message);
+    auto t = tokens.jwt_bearer(*cl, d, scopes, *jwt);
+    if (!t) {
+      return fail("the authorization server did not accept the workload token in " + file + ": " +
+                  t.error().message);
+    }
+    return t;
+  }
+
   Result<TokenSet> grant(const Discovery& d, const std::vector<std::string>& scopes) {
     GrantContext g{o, *http, store, clients, tokens};
     if (o.interaction == Interaction::device) return device_grant(g, d, scopes);
@@ -90,6 +139,7 @@ struct Authorizer::Impl {
       }
       return tokens.client_credentials(*cl, d, scopes);
     }
+    if (!o.workload_token_file.empty()) return workload_grant(d, scopes);
     if (!o.idp_token_endpoint.empty()) {
       auto id_token = store.secret(keychain::SecretKind::idp_token);
       if (!id_token) return fail(id_token.error().message);

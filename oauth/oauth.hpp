@@ -80,6 +80,9 @@ struct Options {
   bool client_credentials = false;            ///< machine-to-machine grant
   std::string idp_token_endpoint;             ///< enterprise-managed authorization
   std::string idp_client_id;
+  /// Workload identity: a file holding a JWT issued to this workload, presented by
+  /// `client_id` in the RFC 7523 JWT bearer grant. Read at each token request.
+  std::string workload_token_file;
   std::string scope;  ///< --scope: overrides the challenge's
   int callback_port = 0;
   Interaction interaction = Interaction::browser;

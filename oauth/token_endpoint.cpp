@@ -119,6 +119,17 @@ Result<TokenSet> TokenEndpoint::client_credentials(const Client& cl, const Disco
   return request(std::move(form), cl, d);
 }
 
+Result<TokenSet> TokenEndpoint::jwt_bearer(const Client& cl, const Discovery& d,
+                                           const std::vector<std::string>& scopes,
+                                           const std::string& assertion) {
+  Form form{{"grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"},
+            {"assertion", assertion}};
+  auto wanted = scopes;
+  wanted.erase(std::remove(wanted.begin(), wanted.end(), "offline_access"), wanted.end());
+  if (!wanted.empty()) form.emplace_back("scope", join_words(wanted));
+  return request(std::move(form), cl, d);
+}
+
 Result<TokenSet> TokenEndpoint::enterprise(const Client& cl, const Discovery& d,
                                            const std::vector<std::string>& scopes,
                                            const std::string& id_token,

@@ -37,6 +37,10 @@ class TokenEndpoint {
   /// The client credentials grant (a confidential pre-registered client).
   Result<TokenSet> client_credentials(const Client& cl, const Discovery& d,
                                       const std::vector<std::string>& scopes);
+  /// The RFC 7523 JWT bearer grant with `assertion`, a JWT issued to this workload by
+  /// someone the authorization server trusts (workload identity federation, SEP-1933).
+  Result<TokenSet> jwt_bearer(const Client& cl, const Discovery& d,
+                              const std::vector<std::string>& scopes, const std::string& assertion);
   /// Enterprise-managed authorization (SEP-990): `id_token` from the identity provider is
   /// exchanged at `idp_token_endpoint` for an identity assertion grant, which `d.as` takes.
   Result<TokenSet> enterprise(const Client& cl, const Discovery& d,

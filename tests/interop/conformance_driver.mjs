@@ -38,6 +38,11 @@ if (scenario === 'auth/pre-registration') {
   flags.push('--client-credentials', '--client-id', context.client_id);
   if (context.private_key_pem) keySet('--client-key', context.private_key_pem);
   else keySet('--client-secret', context.client_secret);
+} else if (scenario === 'auth/wif-jwt-bearer') {
+  // The workload's OIDC token, as a CI system or a cloud leaves it in a file.
+  const file = path.join(home, 'workload.jwt');
+  fs.writeFileSync(file, `${context.valid_jwt}\n`, { mode: 0o600 });
+  flags.push('--client-id', context.client_id, '--workload-token-file', file);
 } else if (context.idp_token_endpoint) {
   flags.push('--client-id', context.client_id, '--idp-token-endpoint', context.idp_token_endpoint,
     '--idp-client-id', context.idp_client_id);

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <random>
 
 using namespace claribi;
@@ -321,4 +322,55 @@ TEST_CASE("a server that does not list ES256 gets plain Bearer token requests", 
   REQUIRE(t);
   CHECK(t->dpop_jkt.empty());
   for (const auto& h : f.http->seen.back().headers) CHECK(h.rfind("DPoP:", 0) != 0);
+}
+
+TEST_CASE("workload identity presents the file's JWT as it is at each token request",
+          "[oauth][wif]") {
+  Fixture f;
+  auto file = f.o.lock_path + ".jwt";
+  f.o.client_id = "workload";
+  f.o.workload_token_file = file;
+  auto write = [&file](const std::string& text) {
+    std::ofstream(file, std::ios::binary | std::ios::trunc) << text;
+  };
+  write("eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ3MSJ9.c2ln1\n");
+  f.grants("wif-at");
+  Authorizer a(f.o);
+  auto t = a.login(Challenge{});
+  REQUIRE(t);
+  CHECK(t->access_token == "wif-at");
+  const auto& first = f.http->seen.back().body;
+  CHECK(Fixture::has(first, "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer"));
+  CHECK(Fixture::has(first, "assertion=eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ3MSJ9.c2ln1&"));
+  CHECK(Fixture::has(first, "resource=https%3A%2F%2Fmcp.example%2Fmcp"));
+  CHECK(Fixture::has(first, "client_id=workload"));
+
+  write("eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ3MiJ9.c2ln2");  // the CI rotated it
+  REQUIRE(a.login(Challenge{}));
+  CHECK(Fixture::has(f.http->seen.back().body,
+                     "assertion=eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ3MiJ9.c2ln2"));
+
+  SECTION("a refusal names the file and the server's answer, and is not retried") {
+    f.http->on("POST", k_token, 400,
+               R"({"error":"invalid_grant","error_description":"JWT assertion is expired"})");
+    auto before = f.http->count("POST", k_token);
+    auto r = a.login(Challenge{});
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find(file) != std::string::npos);
+    CHECK(r.error().message.find("JWT assertion is expired") != std::string::npos);
+    CHECK(f.http->count("POST", k_token) == before + 1);
+  }
+  SECTION("a file that is not a JWT, or is gone, is reported by name") {
+    write("not a jwt");
+    auto r = a.login(Challenge{});
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find(file + " does not hold a JWT") != std::string::npos);
+    std::filesystem::remove(file);
+    r = a.login(Challenge{});
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("cannot read the workload token file " + file) !=
+          std::string::npos);
+  }
+  std::error_code ignored;
+  std::filesystem::remove(file, ignored);
 }
