@@ -196,8 +196,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json({"error": "unauthorized"}, 401, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
             return
         oauth = self.state.oauth
-        if oauth and not oauth.authorized(self.headers.get("Authorization")):
-            self.send_json({"error": "invalid_token"}, 401, {"WWW-Authenticate": oauth.challenge()})
+        if oauth and not oauth.authorized(self.headers.get("Authorization"), self):
+            self.send_json({"error": "invalid_token"}, 401, oauth.challenge_headers())
             return
         if method == "initialize":
             sid = self.state.session_id or str(uuid.uuid4())

@@ -33,6 +33,8 @@ class OAuthServer:
         self.issued = []    # every secret value handed out, for leak checks
         self.verifiers = []
         self.devices = {}   # device_code -> token polls so far
+        self.extra_metadata = {}  # more authorization server metadata (subclasses)
+        self.token_type = "Bearer"
 
     @property
     def issuer(self):
@@ -53,7 +55,7 @@ class OAuthServer:
 
     # ---- the MCP side ---------------------------------------------------------------------
 
-    def authorized(self, header):
+    def authorized(self, header, request=None):  # request: the handler, for subclasses
         if not header or not header.startswith("Bearer "):
             return False
         with self.lock:
@@ -65,6 +67,9 @@ class OAuthServer:
             self.stats["mcp_401"] += 1
         return ('Bearer error="invalid_token", resource_metadata="%s/.well-known/oauth-protected-resource/mcp"'
                 % self.issuer)
+
+    def challenge_headers(self):
+        return {"WWW-Authenticate": self.challenge()}
 
     # ---- HTTP -----------------------------------------------------------------------------
 
@@ -86,7 +91,7 @@ class OAuthServer:
                 "code_challenge_methods_supported": ["S256"],
                 "token_endpoint_auth_methods_supported": ["client_secret_post", "none"],
                 "authorization_response_iss_parameter_supported": True,
-                "scopes_supported": ["mcp:tools", "offline_access"]})
+                "scopes_supported": ["mcp:tools", "offline_access"], **self.extra_metadata})
             return True
         if path == "/authorize":
             q = dict(urllib.parse.parse_qsl(query))
@@ -111,6 +116,10 @@ class OAuthServer:
             h.end_headers()
             return True
         return False
+
+    def token_request_allowed(self, h, form):
+        """Subclasses refuse a token request here (having answered it); True: go on."""
+        return True
 
     def client_of(self, form):
         """The registered client a form authenticates (client_secret_post), or None."""
@@ -146,6 +155,8 @@ class OAuthServer:
             return True
         if path == "/token":
             form = dict(urllib.parse.parse_qsl(body.decode()))
+            if not self.token_request_allowed(h, form):
+                return True
             client = self.client_of(form)
             if client is None:
                 h.send_json({"error": "invalid_client"}, 401)
@@ -193,7 +204,7 @@ class OAuthServer:
                 self.access[access] = time.time() + self.lifetime
                 self.refresh[refresh] = client["client_id"]
                 self.issued += [access, refresh]
-            h.send_json({"access_token": access, "token_type": "Bearer", "expires_in": self.lifetime,
+            h.send_json({"access_token": access, "token_type": self.token_type, "expires_in": self.lifetime,
                          "refresh_token": refresh, "scope": "mcp:tools offline_access"})
             return True
         return False

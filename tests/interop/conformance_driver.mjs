@@ -11,7 +11,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { createHash } from 'node:crypto';
+import { ElicitRequestSchema, ResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { TappedStdioTransport, check, here } from './common.mjs';
 
 const [bridge, url] = process.argv.slice(2);
@@ -65,6 +66,10 @@ client.setRequestHandler(ElicitRequestSchema, async (req) => {
 let code = 0;
 try {
   await client.connect(transport);
+  if (scenario.startsWith('sep-2640-')) {
+    await actAsSkillsHost(client, scenario);
+    throw null;  // nothing else to do: close and report
+  }
   const { tools } = await client.listTools();
   const call = async (name, args) => {
     const r = await client.callTool({ name, arguments: args });
@@ -90,8 +95,10 @@ try {
     for (const p of prompts) await client.getPrompt({ name: p.name });
   }
 } catch (e) {
-  console.error(`driver (${scenario}) failed: ${e.stack || e}`);
-  code = 1;
+  if (e !== null) {
+    console.error(`driver (${scenario}) failed: ${e.stack || e}`);
+    code = 1;
+  }
 } finally {
   await client.close().catch(() => {});
 }
@@ -103,3 +110,32 @@ try {
 }
 fs.rmSync(home, { recursive: true, force: true });
 process.exit(code);
+
+// The skills extension (SEP-2640) asks things of the host, which the bridge carries: the
+// driver lists skills through it (an extension method the bridge passes on unchanged),
+// never reads a file ahead of need, and verifies a SKILL.md it reads against the listed
+// entry (size, digest, frontmatter) before reading anything the skill refers to.
+async function actAsSkillsHost(c, name) {
+  const { skills = [] } = await c.request({ method: 'skills/list', params: {} }, ResultSchema);
+  console.error(`driver: skills/list -> ${skills.length} skill(s)`);
+  if (name === 'sep-2640-client-no-prefetch') return;
+  for (const entry of skills) {
+    const read = await c.readResource({ uri: entry.uri });
+    const text = read.contents?.[0]?.text ?? '';
+    const listed = entry.resources?.find((r) => r.uri === entry.uri) ?? {};
+    const digest = `sha256:${createHash('sha256').update(text, 'utf8').digest('hex')}`;
+    const front = Object.fromEntries(
+      (text.match(/^---\n([\s\S]*?)\n---/)?.[1] ?? '').split('\n')
+        .map((l) => l.match(/^(\w+):\s*(.*)$/)).filter(Boolean).map((m) => [m[1], m[2]]));
+    const problems = [
+      listed.size !== undefined && Buffer.byteLength(text, 'utf8') !== listed.size && 'size',
+      listed.digest !== undefined && digest !== listed.digest && 'digest',
+      Object.entries(entry.frontmatter ?? {}).some(([k, v]) => front[k] !== v) && 'frontmatter',
+    ].filter(Boolean);
+    if (problems.length > 0) {
+      console.error(`driver: ${entry.uri} fails verification (${problems.join(', ')}); not loaded`);
+      continue;
+    }
+    for (const r of entry.resources ?? []) if (r.uri !== entry.uri) await c.readResource({ uri: r.uri });
+  }
+}
