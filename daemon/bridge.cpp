@@ -104,8 +104,9 @@ EraPeers Bridge::era_peers() {
 
 transport::Remote& Bridge::remote() {
   if (!m_remote) {
-    m_http = m_options.make_transport ? m_options.make_transport(m_io)
-                                      : std::make_unique<transport::HttpWorker>(m_io);
+    m_http = m_options.make_transport
+                 ? m_options.make_transport(m_io)
+                 : std::make_unique<transport::HttpWorker>(m_io, m_options.remote.cookies);
     m_remote = std::make_unique<transport::Remote>(
         m_io, *m_http, m_options.remote,
         transport::RemoteEvents{

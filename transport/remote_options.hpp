@@ -19,6 +19,8 @@ struct RemoteOptions {
   std::string ca_file;
   bool allow_http = false;
   long connect_timeout_ms = 10000;
+  /// Cookies the remote sets are sent back for the rest of the process (--no-cookies: off).
+  bool cookies = true;
 };
 
 }  // namespace claribi::transport
