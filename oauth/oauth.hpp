@@ -79,6 +79,8 @@ struct Options {
   std::string idp_client_id;
   std::string scope;  ///< --scope: overrides the challenge's
   int callback_port = 0;
+  std::string callback_host = "127.0.0.1";  ///< --callback-host: or localhost
+  std::string callback_path = "/callback";  ///< --callback-path
   Interaction interaction = Interaction::browser;
   long login_timeout_ms = 300000;
   long keychain_timeout_ms = 20000;

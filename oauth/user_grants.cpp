@@ -31,7 +31,8 @@ void announce(const Options& o, const std::string& url) {
   if (o.interaction == Interaction::manual) {
     log::write(log::Level::warn,
                "Then paste here the full address the browser ends on (it starts with "
-               "http://127.0.0.1) and press Enter.");
+               "http://" +
+                   o.callback_host + ") and press Enter.");
   }
 }
 
@@ -79,8 +80,12 @@ Result<TokenSet> code_grant(const GrantContext& g, const Discovery& d,
       auto u = parse_url(reg->redirect_uri);
       if (u && !u->port.empty()) port = std::atoi(u->port.c_str());
     }
-    auto listener = CallbackListener::open(port);
-    if (!listener && port != 0 && o.callback_port == 0) listener = CallbackListener::open(0);
+    const CallbackAddress where{o.callback_host, o.callback_path,
+                                o.callback_host == "localhost" && localhost_resolves_to_ipv6()};
+    auto listener = CallbackListener::open(port, where);
+    if (!listener && port != 0 && o.callback_port == 0) {
+      listener = CallbackListener::open(0, where);
+    }
     if (!listener) return fail(listener.error().message);
     auto redirect_uri = (*listener)->redirect_uri();
     auto cl = g.clients.for_code_grant(d, redirect_uri, reg);
