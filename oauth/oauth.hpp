@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "keychain/keychain.hpp"
@@ -78,6 +79,9 @@ struct Options {
   std::string idp_token_endpoint;             ///< enterprise-managed authorization
   std::string idp_client_id;
   std::string scope;  ///< --scope: overrides the challenge's
+  /// --authorize-param: more authorization request parameters (prompt, domain_hint...),
+  /// none of those the flow sets itself (authorize_param checks them).
+  std::vector<std::pair<std::string, std::string>> authorize_params;
   int callback_port = 0;
   std::string callback_host = "127.0.0.1";  ///< --callback-host: or localhost
   std::string callback_path = "/callback";  ///< --callback-path
@@ -92,6 +96,11 @@ struct Options {
   /// The HTTP client of the flows; null: libcurl (with ca_file and allow_http).
   std::shared_ptr<HttpClient> http;
 };
+
+/// One --authorize-param KEY=VALUE. Refused: no '=', an empty KEY, and the parameters the
+/// login sets itself (client, redirect, state, PKCE, response type and mode, resource, scope,
+/// request objects), with the option to use instead where there is one.
+Result<std::pair<std::string, std::string>> authorize_param(std::string_view arg);
 
 /// The MCP authorization client (2025-11-25, with the 2025-06-18 and 2025-03-26
 /// behaviours and what 2026-07-28 hardened) for one server. Every call blocks (HTTP, the

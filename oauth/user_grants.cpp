@@ -59,6 +59,39 @@ std::optional<std::string> value(const Form& params, const char* name) {
 
 }  // namespace
 
+Result<std::pair<std::string, std::string>> authorize_param(std::string_view arg) {
+  struct Owned {
+    const char* name;
+    const char* instead;
+  };
+  static constexpr Owned k_owned[] = {
+      {"response_type", ""},
+      {"response_mode", " (the callback takes the answer in the query)"},
+      {"client_id", "; use --client-id"},
+      {"redirect_uri", "; use --callback-host, --callback-port and --callback-path"},
+      {"state", ""},
+      {"code_challenge", ""},
+      {"code_challenge_method", ""},
+      {"resource", "; use --resource, or --no-resource-param"},
+      {"scope", "; use --scope"},
+      {"request", " (a request object would replace the others)"},
+      {"request_uri", " (a request object would replace the others)"},
+  };
+  auto eq = arg.find('=');
+  auto name = std::string(text::trim(arg.substr(0, eq)));
+  if (eq == std::string_view::npos || name.empty()) {
+    return fail("--authorize-param takes KEY=VALUE (e.g. prompt=consent), not '" +
+                std::string(arg) + "'");
+  }
+  for (const auto& owned : k_owned) {
+    if (text::lower(name) == owned.name) {
+      return fail("--authorize-param cannot set '" + name +
+                  "': claribi-bridge sets it for each login" + owned.instead);
+    }
+  }
+  return std::make_pair(name, std::string(arg.substr(eq + 1)));
+}
+
 Result<TokenSet> code_grant(const GrantContext& g, const Discovery& d,
                             const std::vector<std::string>& scopes) {
   const auto& o = g.options;
@@ -98,6 +131,7 @@ Result<TokenSet> code_grant(const GrantContext& g, const Discovery& d,
                {"code_challenge", pkce->challenge}, {"code_challenge_method", "S256"}};
     if (!d.resource.empty()) query.emplace_back("resource", d.resource);
     if (!scopes.empty()) query.emplace_back("scope", join_words(scopes));
+    query.insert(query.end(), o.authorize_params.begin(), o.authorize_params.end());
     auto url = append_query(d.as.authorization_endpoint, query);
     log::add_secret(pkce->verifier);
     announce(o, url);
