@@ -79,6 +79,10 @@ struct Options {
   std::string idp_token_endpoint;             ///< enterprise-managed authorization
   std::string idp_client_id;
   std::string scope;  ///< --scope: overrides the challenge's
+  /// --resource: the RFC 8707 resource asked for instead of the one the metadata names.
+  std::string resource;
+  /// --no-resource-param: no RFC 8707 resource in authorization and token requests.
+  bool send_resource = true;
   /// --authorize-param: more authorization request parameters (prompt, domain_hint...),
   /// none of those the flow sets itself (authorize_param checks them).
   std::vector<std::pair<std::string, std::string>> authorize_params;
