@@ -142,6 +142,7 @@ int login(const Invocation& inv, StdoutWriter& out) {
   oauth::CurlHttpClient http;
   http.ca_file = options.ca_file;
   http.allow_http = options.allow_http;
+  http.connect_timeout_ms = options.connect_timeout_ms;
   oauth::Challenge challenge;
   auto probe = http.post(
       options.server.text, "application/json",

@@ -26,6 +26,7 @@ std::shared_ptr<HttpClient> http_for(const Options& o) {
   auto curl = std::make_shared<CurlHttpClient>();
   curl->ca_file = o.ca_file;
   curl->allow_http = o.allow_http;
+  curl->connect_timeout_ms = o.connect_timeout_ms;
   return curl;
 }
 

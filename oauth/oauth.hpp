@@ -94,7 +94,8 @@ struct Options {
   long keychain_timeout_ms = 20000;
   std::string ca_file;
   bool allow_http = false;
-  std::string lock_path;  ///< empty: lock_path_for(account_server)
+  long connect_timeout_ms = 0;  ///< --connect-timeout; 0: libcurl's own
+  std::string lock_path;        ///< empty: lock_path_for(account_server)
   /// Reads one line (login --manual); empty when stdin is not ours.
   std::function<std::optional<std::string>()> read_line;
   /// The HTTP client of the flows; null: libcurl (with ca_file and allow_http).
