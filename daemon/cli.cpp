@@ -324,7 +324,9 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
         protocol_name != "auto" || allow_http || !ca_file.empty() ||
         !oauth_options.client_id.empty() || !oauth_options.client_metadata_url.empty() ||
         no_browser || !authorize_args.empty() || !oauth_options.resource.empty() ||
-        no_resource_param || connect_timeout_s > 0 || ping_interval_s > 0 || no_cookies;
+        no_resource_param || oauth_options.callback_host != "127.0.0.1" ||
+        oauth_options.callback_path != "/callback" || connect_timeout_s > 0 ||
+        ping_interval_s > 0 || no_cookies;
     if (entry_flags_here) {
       exit_code = 2;
       return fail("bridge flags for the entry go after --, e.g. install " + inv.client +

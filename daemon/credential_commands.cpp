@@ -254,7 +254,12 @@ int logout(const Invocation& inv, StdoutWriter& out) {
     auto removed = with_store<void>(inv, [&](Keychain& k) { return k.remove(Key{account}); });
     if (!removed) return report(removed.error());
     auto parsed = keychain::parse_account(account);
-    out.write_line("Removed " + std::string(parsed ? kind_name(parsed->kind) : account) + ".");
+    if (!parsed) {
+      out.write_line("Removed " + account + ".");
+    } else {  // a login kept apart by --resource is named
+      out.write_line("Removed " + std::string(kind_name(parsed->kind)) +
+                     (parsed->server == inv.server ? "" : " of " + parsed->server) + ".");
+    }
   }
   out.write_line("Logged out of " + inv.server + ".");
   return 0;

@@ -206,9 +206,16 @@ def test_resource_keeps_a_separate_login_and_is_what_is_sent(fx):
         p = subprocess.run([test_faults.BRIDGE, "--credential-store", "file", "logout", "--resource", tenant_a,
                             server], capture_output=True, timeout=30, env=env)
         assert p.returncode == 0, p.stderr
+        assert f"Logged out of {server}#resource={tenant_a}.".encode() in p.stdout, p.stdout
         assert not [a for a in home.accounts() if tenant_a in a], home.accounts()
         assert f"{server}#oauth-tokens" in home.accounts() and \
             f"{server}#resource={tenant_b}#oauth-tokens" in home.accounts(), home.accounts()
+        # Without --resource, logout forgets the server's logins, each named.
+        p = subprocess.run([test_faults.BRIDGE, "--credential-store", "file", "logout", server],
+                           capture_output=True, timeout=30, env=env)
+        assert p.returncode == 0, p.stderr
+        assert f"Removed oauth-tokens of {server}#resource={tenant_b}.".encode() in p.stdout, p.stdout
+        assert home.accounts() == [], home.accounts()
     finally:
         home.close()
 
