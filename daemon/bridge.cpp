@@ -105,8 +105,9 @@ EraPeers Bridge::era_peers() {
 
 transport::Remote& Bridge::remote() {
   if (!m_remote) {
-    m_http = m_options.make_transport ? m_options.make_transport(m_io)
-                                      : std::make_unique<transport::HttpWorker>(m_io);
+    m_http = m_options.make_transport
+                 ? m_options.make_transport(m_io)
+                 : std::make_unique<transport::HttpWorker>(m_io, m_options.remote.cookies);
     if (m_options.oauth) {
       m_http = std::make_unique<DpopTransport>(std::move(m_http), m_options.oauth->dpop());
     }

@@ -1,6 +1,7 @@
 #include "daemon/cli.hpp"
 
 #include "daemon/credentials.hpp"
+#include "oauth/loopback.hpp"
 #include "util/headers.hpp"
 #include "util/json.hpp"
 #include "util/log.hpp"
@@ -87,6 +88,21 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
                  "forever")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 31536000.0));
+  double connect_timeout_s = 0;  // not given
+  double ping_interval_s = 0;
+  bool no_cookies = false;
+  app.add_option("--connect-timeout", connect_timeout_s,
+                 "Seconds to wait for a connection to the remote and to OAuth servers (default: "
+                 "10 for the remote, libcurl's for OAuth)")
+      ->check(CLI::Range(0.001, 3600.0));
+  app.add_option("--ping-interval", ping_interval_s,
+                 "Ping the remote after this many seconds with nothing in flight and nothing "
+                 "sent, so that proxies and load balancers keep the session (0: never)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 86400.0));
+  app.add_flag("--no-cookies", no_cookies,
+               "Do not send back the cookies the remote sets (by default they are kept in memory "
+               "for the session, for sticky load balancers, and never written to disk)");
   app.add_option("--log-level", log_level, "trace | debug | info | warn | error | off")
       ->capture_default_str();
   app.add_option("--log-file", log_file, "Append logs to this file instead of stderr");
@@ -162,6 +178,25 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
                  "OAuth: listen for the login callback on this port of 127.0.0.1 (default: a "
                  "free one; for a client registered with a fixed redirect URI)")
       ->check(CLI::Range(1, 65535));
+  app.add_option("--callback-host", oauth_options.callback_host,
+                 "OAuth: the redirect URI's host, 127.0.0.1 or localhost (to match a client "
+                 "registered with it; the listener stays on the loopback interface)")
+      ->capture_default_str();
+  app.add_option("--callback-path", oauth_options.callback_path,
+                 "OAuth: the redirect URI's path, starting with '/'")
+      ->capture_default_str();
+  std::vector<std::string> authorize_args;
+  bool no_resource_param = false;
+  app.add_option("--authorize-param", authorize_args,
+                 "OAuth: KEY=VALUE added to the authorization request, e.g. prompt=consent or "
+                 "domain_hint=example.com (repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("--resource", oauth_options.resource,
+                 "OAuth: the RFC 8707 resource to ask tokens for (an http(s) URL); its login and "
+                 "secrets are kept apart from the server's others (two tenants of one URL)");
+  app.add_flag("--no-resource-param", no_resource_param,
+               "OAuth: send no RFC 8707 resource parameter (Microsoft Entra refuses it: "
+               "AADSTS9010010)");
   app.add_flag("--no-browser", no_browser,
                "OAuth: print the login URL instead of opening a browser");
   app.add_option("--login-timeout", login_timeout_s, "OAuth: seconds to wait for the browser")
@@ -286,13 +321,16 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
     std::size_t i = 1;
     if (i < rest.size() && !rest[i].empty() && rest[i].front() != '-') url = rest[i++];
     inv.entry_args = {"run", url};
-    bool entry_flags_here = !header_args.empty() || !header_files.empty() ||
-                            tool_policy.read_only || !tool_policy.allow.empty() ||
-                            !tool_policy.deny.empty() || !uploads.dirs.empty() ||
-                            !upload_dirs_list.empty() || !capture_args.empty() ||
-                            transport_name != "auto" || protocol_name != "auto" || allow_http ||
-                            !ca_file.empty() || !oauth_options.client_id.empty() ||
-                            !oauth_options.client_metadata_url.empty() || no_browser;
+    bool entry_flags_here =
+        !header_args.empty() || !header_files.empty() || tool_policy.read_only ||
+        !tool_policy.allow.empty() || !tool_policy.deny.empty() || !uploads.dirs.empty() ||
+        !upload_dirs_list.empty() || !capture_args.empty() || transport_name != "auto" ||
+        protocol_name != "auto" || allow_http || !ca_file.empty() ||
+        !oauth_options.client_id.empty() || !oauth_options.client_metadata_url.empty() ||
+        no_browser || !authorize_args.empty() || !oauth_options.resource.empty() ||
+        no_resource_param || oauth_options.callback_host != "127.0.0.1" ||
+        oauth_options.callback_path != "/callback" || connect_timeout_s > 0 ||
+        ping_interval_s > 0 || no_cookies;
     if (entry_flags_here) {
       exit_code = 2;
       return fail("bridge flags for the entry go after --, e.g. install " + inv.client +
@@ -352,6 +390,19 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
   auto server = keychain::canonical_server(url);
   if (!server) return fail(server.error().message);
   inv.server = *server;
+  if (!oauth_options.resource.empty()) {
+    auto& resource = oauth_options.resource;
+    resource = std::string(text::trim(resource));
+    Result<std::string> named = fail("a fragment");
+    if (resource.find('#') == std::string::npos) named = keychain::canonical_server(resource);
+    if (!named) {
+      return fail(
+          "--resource must be an http or https URL without a fragment (RFC 8707), "
+          "e.g. https://mcp.example.com/mcp, not '" +
+          resource + "'");
+    }
+    inv.server = keychain::login_server(*server, *named);
+  }
 
   // Only a handle: no keychain work happens until a secret is needed.
   Result<std::unique_ptr<keychain::Keychain>> store = fail("");
@@ -421,6 +472,13 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
   remote.allow_http = allow_http;
   remote.max_message_bytes = static_cast<std::size_t>(max_message_mb * 1024 * 1024 + 0.5);
   inv.bridge.timeout_ms = static_cast<long>(timeout_s * 1000 + 0.5);
+  const long connect_timeout_ms = static_cast<long>(connect_timeout_s * 1000 + 0.5);
+  if (connect_timeout_ms > 0) remote.connect_timeout_ms = connect_timeout_ms;
+  if (ping_interval_s > 0 && ping_interval_s < 1) {
+    return fail("--ping-interval must be 0 (never) or at least 1 second");
+  }
+  remote.ping_interval_ms = static_cast<long>(ping_interval_s * 1000 + 0.5);
+  remote.cookies = !no_cookies;
 
   auto& o = inv.oauth;
   o = std::move(oauth_options);
@@ -434,6 +492,24 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
   o.login_timeout_ms = static_cast<long>(login_timeout_s * 1000 + 0.5);
   o.ca_file = ca_file;
   o.allow_http = allow_http;
+  o.connect_timeout_ms = connect_timeout_ms;
+  o.send_resource = !no_resource_param;
+  if (no_resource_param && !o.idp_token_endpoint.empty()) {
+    return fail(
+        "--no-resource-param cannot go with --idp-token-endpoint: the token exchange "
+        "names the resource its identity assertion is for");
+  }
+  if (auto ok = oauth::check_callback_address({o.callback_host, o.callback_path, false}); !ok) {
+    return fail(ok.error().message);
+  }
+  for (const auto& arg : authorize_args) {
+    auto param = oauth::authorize_param(arg);
+    if (!param) return fail(param.error().message);
+    for (const auto& [name, value] : o.authorize_params) {
+      if (name == param->first) return fail("--authorize-param gives '" + name + "' twice");
+    }
+    o.authorize_params.push_back(std::move(*param));
+  }
   if (!o.client_metadata_url.empty()) {
     auto cimd = parse_url(o.client_metadata_url);
     if (!cimd || cimd->scheme != "https" || cimd->path.size() < 2) {

@@ -145,6 +145,7 @@ int login(const Invocation& inv, StdoutWriter& out) {
   oauth::CurlHttpClient http;
   http.ca_file = options.ca_file;
   http.allow_http = options.allow_http;
+  http.connect_timeout_ms = options.connect_timeout_ms;
   oauth::Challenge challenge;
   auto probe = http.post(
       options.server.text, "application/json",
@@ -256,7 +257,12 @@ int logout(const Invocation& inv, StdoutWriter& out) {
     auto removed = with_store<void>(inv, [&](Keychain& k) { return k.remove(Key{account}); });
     if (!removed) return report(removed.error());
     auto parsed = keychain::parse_account(account);
-    out.write_line("Removed " + std::string(parsed ? kind_name(parsed->kind) : account) + ".");
+    if (!parsed) {
+      out.write_line("Removed " + account + ".");
+    } else {  // a login kept apart by --resource is named
+      out.write_line("Removed " + std::string(kind_name(parsed->kind)) +
+                     (parsed->server == inv.server ? "" : " of " + parsed->server) + ".");
+    }
   }
   out.write_line("Logged out of " + inv.server + ".");
   return 0;

@@ -23,7 +23,7 @@ class OneShotClient {
  public:
   OneShotClient(asio::io_context& io, const Invocation& inv)
       : m_io(io),
-        m_http(io),
+        m_http(io, inv.bridge.remote.cookies),
         m_remote(io, m_http, inv.bridge.remote,
                  transport::RemoteEvents{
                      [this](jsonrpc::Message&& m, const std::string&) { on_message(std::move(m)); },

@@ -43,6 +43,12 @@ std::optional<SecretKind> parse_kind(std::string_view name);
 /// The query is kept: it can select a tenant.
 Result<std::string> canonical_server(std::string_view url);
 
+/// The server part of account names for secrets kept apart by --resource (two tenants of
+/// one server URL): "<canonical server>#resource=<canonical resource>". Without a resource,
+/// the canonical server itself, as before the option existed. A canonical server has no '#',
+/// so no name of one server is a name of another, and "<canonical server>#" prefixes both.
+std::string login_server(const std::string& server, const std::string& resource);
+
 /// "<canonical server>#<kind>", e.g. "https://claribi.com/mcp/v1#api-key".
 std::string account_name(const std::string& server, SecretKind kind);
 

@@ -49,6 +49,10 @@ Result<std::string> canonical_server(std::string_view text) {
   return out;
 }
 
+std::string login_server(const std::string& server, const std::string& resource) {
+  return resource.empty() ? server : server + "#resource=" + resource;
+}
+
 std::string account_name(const std::string& server, SecretKind kind) {
   return server + "#" + std::string(kind_name(kind));
 }

@@ -58,7 +58,15 @@ std::shared_ptr<HttpClient> http_for(const Options& o) {
   auto curl = std::make_shared<CurlHttpClient>();
   curl->ca_file = o.ca_file;
   curl->allow_http = o.allow_http;
+  curl->connect_timeout_ms = o.connect_timeout_ms;
   return curl;
+}
+
+/// The RFC 8707 resource to send: --resource, none with --no-resource-param (Microsoft Entra
+/// refuses it), else what discovery (or the stored tokens) named.
+std::string resource_to_send(const Options& o, std::string named) {
+  if (!o.send_resource) return {};
+  return o.resource.empty() ? named : o.resource;
 }
 
 }  // namespace
@@ -97,9 +105,10 @@ struct Authorizer::Impl {
     return std::nullopt;
   }
 
-  Result<TokenSet> refresh(const TokenSet& old) {
+  Result<TokenSet> refresh(TokenSet old) {
     auto cl = clients.for_refresh(old);
     if (!cl) return fail(cl.error().message);
+    old.resource = resource_to_send(o, std::move(old.resource));
     return tokens.refresh(old, *cl);
   }
 
@@ -160,6 +169,7 @@ struct Authorizer::Impl {
   Result<TokenSet> login(const Challenge& c) {
     auto d = discover(*http, o.server, c);
     if (!d) return fail(d.error().message);
+    d->resource = resource_to_send(o, std::move(d->resource));
     auto scopes =
         choose_scopes(o.scope, c, d->prm_scopes, d->as.scopes_supported, requested_scopes);
     auto t = grant(*d, scopes);

@@ -49,6 +49,7 @@ class CurlHttpClient final : public HttpClient {
   std::string ca_file;
   bool allow_http = false;
   long timeout_ms = 30000;
+  long connect_timeout_ms = 0;  ///< 0: libcurl's own
 
   Result<HttpResponse> get(const std::string& url) override;
   Result<HttpResponse> post(const std::string& url, const std::string& content_type,

@@ -6,6 +6,7 @@
 #include <asio/buffer.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/ip/v6_only.hpp>
 #include <asio/read_until.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/streambuf.hpp>
@@ -14,6 +15,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace claribi::oauth {
 namespace {
@@ -22,6 +24,21 @@ using asio::ip::tcp;
 
 constexpr std::size_t k_max_request = 8192;
 constexpr auto k_connection_budget = std::chrono::seconds(10);
+/// Free ports of 127.0.0.1 tried for one that is free on [::1] too.
+constexpr int k_port_attempts = 8;
+
+std::error_code listen_on(tcp::acceptor& a, const tcp::endpoint& ep) {
+  std::error_code ec;
+  a.open(ep.protocol(), ec);
+  if (!ec && ep.address().is_v6()) a.set_option(asio::ip::v6_only(true), ec);
+  if (!ec) a.bind(ep, ec);
+  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    std::error_code ignored;
+    a.close(ignored);
+  }
+  return ec;
+}
 
 std::string html_escape(const std::string& s) {
   std::string out;
@@ -78,22 +95,59 @@ std::string callback_page(bool ok, const std::string& message) {
          "</body></html>";
 }
 
+Result<void> check_callback_address(const CallbackAddress& where) {
+  if (where.host != "127.0.0.1" && where.host != "localhost") {
+    return fail("--callback-host must be 127.0.0.1 or localhost, not '" + where.host +
+                "' (the login callback listens on the loopback interface only)");
+  }
+  const auto& p = where.path;
+  bool clean = !p.empty() && p.front() == '/' && p.size() <= 1024;
+  for (char c : p) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '?' || c == '#') clean = false;
+  }
+  if (!clean) {
+    return fail(
+        "--callback-path must start with '/' and hold no query, fragment, space or "
+        "control character (e.g. /oauth/callback), not '" +
+        log::redact(p) + "'");
+  }
+  return {};
+}
+
+bool localhost_resolves_to_ipv6() {
+  asio::io_context io;
+  tcp::resolver resolver(io);
+  std::error_code ec;
+  auto results = resolver.resolve("localhost", "", ec);
+  if (ec) return false;
+  for (const auto& r : results) {
+    if (r.endpoint().address() == asio::ip::address_v6::loopback()) return true;
+  }
+  return false;
+}
+
 struct CallbackListener::Impl {
   asio::io_context io;
-  tcp::acceptor acceptor{io};
+  std::vector<tcp::acceptor> acceptors;  ///< 127.0.0.1, then [::1] when asked
+  CallbackAddress where;
   int port = 0;
   std::string state;
   std::optional<Form> accepted;
   std::shared_ptr<tcp::socket> accepted_socket;
   bool done = false;
 
-  void accept() {
+  void accept(tcp::acceptor& acceptor) {
     auto socket = std::make_shared<tcp::socket>(io);
-    acceptor.async_accept(*socket, [this, socket](const std::error_code& ec) {
+    acceptor.async_accept(*socket, [this, &acceptor, socket](const std::error_code& ec) {
       if (ec || done) return;
       serve(socket);
-      accept();
+      accept(acceptor);
     });
+  }
+
+  void close() {
+    std::error_code ignored;
+    for (auto& a : acceptors) a.close(ignored);
   }
 
   void serve(const std::shared_ptr<tcp::socket>& socket) {
@@ -161,7 +215,7 @@ struct CallbackListener::Impl {
     }
     auto q = target.find('?');
     auto path = target.substr(0, q);
-    if (path != "/callback") {
+    if (path != where.path) {
       reply(socket, 404, "Not Found", "Nothing here. The sign-in callback is elsewhere.");
       return;
     }
@@ -208,28 +262,48 @@ struct CallbackListener::Impl {
     accepted = std::move(params);
     accepted_socket = socket;
     done = true;
-    std::error_code ignored;
-    acceptor.close(ignored);  // exactly one callback: later hits find nobody listening
+    close();  // exactly one callback: later hits find nobody listening
   }
 };
 
 CallbackListener::CallbackListener(std::unique_ptr<Impl> impl) : m(std::move(impl)) {}
 CallbackListener::~CallbackListener() = default;
 
-Result<std::unique_ptr<CallbackListener>> CallbackListener::open(int port) {
-  auto impl = std::make_unique<Impl>();
-  std::error_code ec;
-  tcp::endpoint ep(asio::ip::make_address_v4("127.0.0.1"), static_cast<unsigned short>(port));
-  impl->acceptor.open(ep.protocol(), ec);
-  if (!ec) impl->acceptor.bind(ep, ec);
-  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return fail("cannot listen on 127.0.0.1:" + std::to_string(port) +
-                " for the login callback: " + ec.message() +
-                (port != 0 ? " (another program uses the port given by --callback-port)" : ""));
+Result<std::unique_ptr<CallbackListener>> CallbackListener::open(int port,
+                                                                 const CallbackAddress& where) {
+  if (auto ok = check_callback_address(where); !ok) return fail(ok.error().message);
+  const std::string taken = " (another program uses the port given by --callback-port)";
+  for (int attempt = 1;; ++attempt) {
+    auto impl = std::make_unique<Impl>();
+    impl->where = where;
+    impl->acceptors.reserve(2);
+    auto& v4 = impl->acceptors.emplace_back(impl->io);
+    auto ec = listen_on(
+        v4, tcp::endpoint(asio::ip::address_v4::loopback(), static_cast<unsigned short>(port)));
+    if (ec) {
+      return fail("cannot listen on 127.0.0.1:" + std::to_string(port) +
+                  " for the login callback: " + ec.message() + (port != 0 ? taken : ""));
+    }
+    impl->port = v4.local_endpoint().port();
+    if (where.ipv6) {
+      auto& v6 = impl->acceptors.emplace_back(impl->io);
+      ec = listen_on(v6, tcp::endpoint(asio::ip::address_v6::loopback(),
+                                       static_cast<unsigned short>(impl->port)));
+      if (ec == asio::error::address_in_use && port == 0 && attempt < k_port_attempts) continue;
+      if (ec == asio::error::address_family_not_supported ||
+          std::error_code(ec.value(), std::system_category()) == std::errc::address_not_available) {
+        CLARIBI_LOG(
+            info, "login callback: no IPv6 loopback here (" << ec.message() << "); 127.0.0.1 only");
+        impl->acceptors.pop_back();
+      } else if (ec) {
+        // Left to another program, [::1]:PORT would get the browser's callback.
+        return fail("cannot listen on [::1]:" + std::to_string(impl->port) +
+                    " for the login callback (localhost resolves to it here): " + ec.message() +
+                    (port != 0 ? taken : ""));
+      }
+    }
+    return std::unique_ptr<CallbackListener>(new CallbackListener(std::move(impl)));
   }
-  impl->port = impl->acceptor.local_endpoint().port();
-  return std::unique_ptr<CallbackListener>(new CallbackListener(std::move(impl)));
 }
 
 int CallbackListener::port() const {
@@ -237,12 +311,12 @@ int CallbackListener::port() const {
 }
 
 std::string CallbackListener::redirect_uri() const {
-  return "http://127.0.0.1:" + std::to_string(m->port) + "/callback";
+  return "http://" + m->where.host + ":" + std::to_string(m->port) + m->where.path;
 }
 
 Result<Form> CallbackListener::wait(const std::string& state, std::chrono::milliseconds timeout) {
   m->state = state;
-  m->accept();
+  for (auto& a : m->acceptors) m->accept(a);
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!m->done) {
     auto left = deadline - std::chrono::steady_clock::now();
@@ -252,8 +326,7 @@ Result<Form> CallbackListener::wait(const std::string& state, std::chrono::milli
     if (m->io.stopped()) m->io.restart();
   }
   if (!m->done) {
-    std::error_code ignored;
-    m->acceptor.close(ignored);
+    m->close();
     m->done = true;
     return fail("no answer from the browser within " +
                 std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) +

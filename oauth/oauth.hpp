@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "keychain/keychain.hpp"
@@ -84,13 +85,23 @@ struct Options {
   /// `client_id` in the RFC 7523 JWT bearer grant. Read at each token request.
   std::string workload_token_file;
   std::string scope;  ///< --scope: overrides the challenge's
+  /// --resource: the RFC 8707 resource asked for instead of the one the metadata names.
+  std::string resource;
+  /// --no-resource-param: no RFC 8707 resource in authorization and token requests.
+  bool send_resource = true;
+  /// --authorize-param: more authorization request parameters (prompt, domain_hint...),
+  /// none of those the flow sets itself (authorize_param checks them).
+  std::vector<std::pair<std::string, std::string>> authorize_params;
   int callback_port = 0;
+  std::string callback_host = "127.0.0.1";  ///< --callback-host: or localhost
+  std::string callback_path = "/callback";  ///< --callback-path
   Interaction interaction = Interaction::browser;
   long login_timeout_ms = 300000;
   long keychain_timeout_ms = 20000;
   std::string ca_file;
   bool allow_http = false;
-  std::string lock_path;  ///< empty: lock_path_for(account_server)
+  long connect_timeout_ms = 0;  ///< --connect-timeout; 0: libcurl's own
+  std::string lock_path;        ///< empty: lock_path_for(account_server)
   /// Reads one line (login --manual); empty when stdin is not ours.
   std::function<std::optional<std::string>()> read_line;
   /// The HTTP client of the flows; null: libcurl (with ca_file and allow_http).
@@ -99,6 +110,11 @@ struct Options {
   /// Authorizer makes its own.
   std::shared_ptr<DpopSession> dpop;
 };
+
+/// One --authorize-param KEY=VALUE. Refused: no '=', an empty KEY, and the parameters the
+/// login sets itself (client, redirect, state, PKCE, response type and mode, resource, scope,
+/// request objects), with the option to use instead where there is one.
+Result<std::pair<std::string, std::string>> authorize_param(std::string_view arg);
 
 /// The MCP authorization client (2025-11-25, with the 2025-06-18 and 2025-03-26
 /// behaviours and what 2026-07-28 hardened) for one server. Every call blocks (HTTP, the

@@ -31,7 +31,8 @@ void announce(const Options& o, const std::string& url) {
   if (o.interaction == Interaction::manual) {
     log::write(log::Level::warn,
                "Then paste here the full address the browser ends on (it starts with "
-               "http://127.0.0.1) and press Enter.");
+               "http://" +
+                   o.callback_host + ") and press Enter.");
   }
 }
 
@@ -58,6 +59,39 @@ std::optional<std::string> value(const Form& params, const char* name) {
 
 }  // namespace
 
+Result<std::pair<std::string, std::string>> authorize_param(std::string_view arg) {
+  struct Owned {
+    const char* name;
+    const char* instead;
+  };
+  static constexpr Owned k_owned[] = {
+      {"response_type", ""},
+      {"response_mode", " (the callback takes the answer in the query)"},
+      {"client_id", "; use --client-id"},
+      {"redirect_uri", "; use --callback-host, --callback-port and --callback-path"},
+      {"state", ""},
+      {"code_challenge", ""},
+      {"code_challenge_method", ""},
+      {"resource", "; use --resource, or --no-resource-param"},
+      {"scope", "; use --scope"},
+      {"request", " (a request object would replace the others)"},
+      {"request_uri", " (a request object would replace the others)"},
+  };
+  auto eq = arg.find('=');
+  auto name = std::string(text::trim(arg.substr(0, eq)));
+  if (eq == std::string_view::npos || name.empty()) {
+    return fail("--authorize-param takes KEY=VALUE (e.g. prompt=consent), not '" +
+                std::string(arg) + "'");
+  }
+  for (const auto& owned : k_owned) {
+    if (text::lower(name) == owned.name) {
+      return fail("--authorize-param cannot set '" + name +
+                  "': claribi-bridge sets it for each login" + owned.instead);
+    }
+  }
+  return std::make_pair(name, std::string(arg.substr(eq + 1)));
+}
+
 Result<TokenSet> code_grant(const GrantContext& g, const Discovery& d,
                             const std::vector<std::string>& scopes) {
   const auto& o = g.options;
@@ -79,8 +113,12 @@ Result<TokenSet> code_grant(const GrantContext& g, const Discovery& d,
       auto u = parse_url(reg->redirect_uri);
       if (u && !u->port.empty()) port = std::atoi(u->port.c_str());
     }
-    auto listener = CallbackListener::open(port);
-    if (!listener && port != 0 && o.callback_port == 0) listener = CallbackListener::open(0);
+    const CallbackAddress where{o.callback_host, o.callback_path,
+                                o.callback_host == "localhost" && localhost_resolves_to_ipv6()};
+    auto listener = CallbackListener::open(port, where);
+    if (!listener && port != 0 && o.callback_port == 0) {
+      listener = CallbackListener::open(0, where);
+    }
     if (!listener) return fail(listener.error().message);
     auto redirect_uri = (*listener)->redirect_uri();
     auto cl = g.clients.for_code_grant(d, redirect_uri, reg);
@@ -93,6 +131,7 @@ Result<TokenSet> code_grant(const GrantContext& g, const Discovery& d,
                {"code_challenge", pkce->challenge}, {"code_challenge_method", "S256"}};
     if (!d.resource.empty()) query.emplace_back("resource", d.resource);
     if (!scopes.empty()) query.emplace_back("scope", join_words(scopes));
+    query.insert(query.end(), o.authorize_params.begin(), o.authorize_params.end());
     auto url = append_query(d.as.authorization_endpoint, query);
     log::add_secret(pkce->verifier);
     announce(o, url);

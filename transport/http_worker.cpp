@@ -21,6 +21,27 @@ struct GlobalInit {
 
 }  // namespace
 
+/// libcurl's cookie engine over a share handle: easy handles are set up on the io thread and
+/// run on the worker's, so the shared data is locked.
+struct HttpWorker::CookieJar {
+  CURLSH* share = curl_share_init();
+  std::mutex locks[CURL_LOCK_DATA_LAST];
+
+  CookieJar() {
+    curl_share_setopt(share, CURLSHOPT_LOCKFUNC, &CookieJar::lock);
+    curl_share_setopt(share, CURLSHOPT_UNLOCKFUNC, &CookieJar::unlock);
+    curl_share_setopt(share, CURLSHOPT_USERDATA, this);
+    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
+  }
+  ~CookieJar() { curl_share_cleanup(share); }  // after every easy handle using it
+  static void lock(CURL*, curl_lock_data data, curl_lock_access, void* self) {
+    static_cast<CookieJar*>(self)->locks[data].lock();
+  }
+  static void unlock(CURL*, curl_lock_data data, void* self) {
+    static_cast<CookieJar*>(self)->locks[data].unlock();
+  }
+};
+
 /// Where an upload body stands: which part, the open file, encoded text not yet handed out.
 struct UploadState {
   enum class Part { prefix, file, suffix, done };
@@ -93,9 +114,10 @@ struct HttpWorker::Transfer {
   }
 };
 
-HttpWorker::HttpWorker(asio::io_context& io) : m_io(io) {
+HttpWorker::HttpWorker(asio::io_context& io, bool cookies) : m_io(io) {
   static GlobalInit init;
   m_multi = curl_multi_init();
+  if (cookies) m_cookies = std::make_unique<CookieJar>();
   m_thread = std::thread([this] { run(); });
 }
 
@@ -106,6 +128,7 @@ HttpWorker::~HttpWorker() {
   }
   curl_multi_wakeup(static_cast<CURLM*>(m_multi));
   m_thread.join();
+  m_to_add.clear();  // their easy handles go before the cookie jar they share
   curl_multi_cleanup(static_cast<CURLM*>(m_multi));
 }
 
@@ -138,6 +161,10 @@ HttpWorker::TransferId HttpWorker::start(HttpRequest request, HttpHandlers handl
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, r.connect_timeout_ms);
   if (r.timeout_ms > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, r.timeout_ms);
   if (!r.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, r.ca_file.c_str());
+  if (m_cookies) {
+    curl_easy_setopt(e, CURLOPT_SHARE, m_cookies->share);
+    curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");  // the engine on, reading no file
+  }
   if (r.method == "POST" && r.upload) {
     t->upload = std::make_unique<UploadState>();
     curl_easy_setopt(e, CURLOPT_POST, 1L);

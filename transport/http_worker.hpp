@@ -18,10 +18,12 @@ namespace claribi::transport {
 
 /// Drives every HTTP transfer of the process on one thread with a libcurl multi handle
 /// (`curl_multi_poll`, woken by `curl_multi_wakeup`), so any number of requests and
-/// streams proceed at once without blocking the io thread.
+/// streams proceed at once without blocking the io thread. With `cookies`, every transfer
+/// shares one in-memory cookie jar (sticky sessions behind load balancers): what the remote
+/// sets is sent back on later requests of this worker, and never written anywhere.
 class HttpWorker final : public HttpTransport {
  public:
-  explicit HttpWorker(asio::io_context& io);
+  explicit HttpWorker(asio::io_context& io, bool cookies = true);
   ~HttpWorker() override;
   HttpWorker(const HttpWorker&) = delete;
   HttpWorker& operator=(const HttpWorker&) = delete;
@@ -46,6 +48,8 @@ class HttpWorker final : public HttpTransport {
 
   asio::io_context& m_io;
   void* m_multi;  // CURLM*, kept opaque so users need not include curl.h
+  struct CookieJar;
+  std::unique_ptr<CookieJar> m_cookies;  ///< null: no cookies
   std::thread m_thread;
   std::mutex m_mutex;
   std::vector<std::unique_ptr<Transfer>> m_to_add;

@@ -37,7 +37,9 @@ Remote::Remote(asio::io_context& io, HttpTransport& http, RemoteOptions options,
       m_session(io, http, m_requests, *this),
       m_streams(io, http, m_requests, m_session, *this),
       m_legacy(io, http, m_requests, m_session, *this),
-      m_unconfirmed(io) {
+      m_unconfirmed(io),
+      m_keep_alive(
+          io, m_options.ping_interval_ms, [this] { return may_ping(); }, [this] { ping(); }) {
   if (m_options.transport == TransportKind::streamable_http) m_mode = Mode::streamable;
 }
 
@@ -165,6 +167,7 @@ void Remote::post(std::shared_ptr<Outgoing> o) {
   if (o->kind == jsonrpc::Kind::request) {
     (o->internal ? m_internal : m_in_flight)[o->id] = o;
   }
+  m_keep_alive.sent();
   if (m_mode == Mode::legacy) {
     post_legacy(std::move(o));
   } else {
@@ -529,8 +532,28 @@ void Remote::discover(std::string meta_json, std::function<void(Result<Discovery
             });
 }
 
+bool Remote::may_ping() const {
+  const bool only_ping =
+      m_internal.empty() || (m_internal.size() == 1 && m_ping && m_internal.count(m_ping->id) == 1);
+  return !m_closing && (m_mode == Mode::streamable || m_mode == Mode::legacy) &&
+         m_session.settled() && m_in_flight.empty() && only_ping && !m_auth.active();
+}
+
+void Remote::ping() {
+  if (m_ping && !m_ping->answered) {
+    CLARIBI_LOG(debug, "the remote did not answer the last ping; sending another");
+    m_ping->answered = true;
+    m_internal.erase(m_ping->id);
+    if (m_ping->transfer != 0) m_http.cancel(m_ping->transfer);
+  }
+  m_ping = make_ping(json::quote(internal_id("ping")));
+  CLARIBI_LOG(debug, "the session is idle: ping " << m_ping->id);
+  post(m_ping);
+}
+
 void Remote::shutdown(long budget_ms, std::function<void()> done) {
   m_closing = true;
+  m_keep_alive.stop();
   m_streams.close();
   m_legacy.close();
   m_session.close();

@@ -14,6 +14,7 @@
 #include "transport/discover.hpp"
 #include "transport/event_stream.hpp"
 #include "transport/http_transport.hpp"
+#include "transport/keep_alive.hpp"
 #include "transport/legacy_channel.hpp"
 #include "transport/outgoing.hpp"
 #include "transport/remote_options.hpp"
@@ -164,6 +165,11 @@ class Remote final : private SessionLink,
   bool retry_unanswered(const std::shared_ptr<Outgoing>& o, const HttpDone& done);
   void finish_refused(const std::shared_ptr<Outgoing>& o, long status, const std::string& body,
                       const std::string& why);
+  /// --ping-interval: a 2025 session is open and quiet (no request in flight, no login).
+  bool may_ping() const;
+  /// A ping of the bridge's own; its answer stays here. One unanswered when the next is due
+  /// is dropped.
+  void ping();
 
   asio::io_context& m_io;
   HttpTransport& m_http;
@@ -182,6 +188,8 @@ class Remote final : private SessionLink,
   std::unordered_map<std::string, std::shared_ptr<Outgoing>> m_in_flight;  ///< by request id
   std::unordered_map<std::string, std::shared_ptr<Outgoing>> m_internal;   ///< bridge's own
   int m_internal_counter = 0;
+  KeepAlive m_keep_alive;
+  std::shared_ptr<Outgoing> m_ping;  ///< the last ping, until answered
   /// The 401/403 that refused the bridge's era probe: a login uses it if the client's own
   /// initialize is then refused as not understood (a 2026-07-28 remote wanting credentials).
   std::optional<HttpHead> m_probe_challenge;

@@ -19,6 +19,11 @@ struct RemoteOptions {
   std::string ca_file;
   bool allow_http = false;
   long connect_timeout_ms = 10000;
+  /// --ping-interval: a ping of the bridge's own after this long without sending anything
+  /// while nothing is in flight; 0: never.
+  long ping_interval_ms = 0;
+  /// Cookies the remote sets are sent back for the rest of the process (--no-cookies: off).
+  bool cookies = true;
 };
 
 }  // namespace claribi::transport

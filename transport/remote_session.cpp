@@ -40,6 +40,7 @@ void Session::capture_initialize_result(const jsonrpc::Message& answer) {
   const auto* result = json::member(answer.doc, "result");
   auto version = json::string_or_empty(result ? json::member(*result, "protocolVersion") : nullptr);
   if (!version.empty()) m_protocol_version = std::string(version);
+  if (result != nullptr) m_initialized = true;
   m_link.initialized();
 }
 

@@ -55,6 +55,8 @@ class Session {
   int generation() const { return m_generation; }
   /// A new session is being opened: only its own messages go out.
   bool reopening() const { return m_reopening; }
+  /// An initialize was answered, and nothing waits for the session: a quiet session.
+  bool settled() const { return m_initialized && !m_reopening && !m_gate_closed && m_held.empty(); }
 
   /// The client's initialize, replayed on every new session.
   void remember_initialize(std::string raw) { m_initialize_raw = std::move(raw); }
@@ -108,6 +110,7 @@ class Session {
   std::string m_initialize_raw;   ///< the client's initialize, replayed on a new session
   std::string m_initialized_raw;  ///< the client's notifications/initialized
   int m_generation = 0;
+  bool m_initialized = false;  ///< an initialize was answered
   bool m_reopening = false;
   int m_reopen_restarts = 0;        ///< new sessions lost while being opened, in a row
   bool m_gate_closed = false;       ///< the client's notifications/initialized is on its way

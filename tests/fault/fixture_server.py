@@ -73,6 +73,7 @@ class State:
         # clariBI's per-method auth: when set, these tools (and initialize, tools/list, ping)
         # need no credentials; everything else wants the minted key or token, else 401.
         self.public_tools = None
+        self.set_cookie = None  # a Set-Cookie value initialize answers with (a sticky load balancer)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -203,10 +204,13 @@ class Handler(BaseHTTPRequestHandler):
             sid = self.state.session_id or str(uuid.uuid4())
             with self.state.lock:
                 self.state.sessions.add(sid)
+            headers = {"Mcp-Session-Id": sid}
+            if self.state.set_cookie:
+                headers["Set-Cookie"] = self.state.set_cookie
             self.send_json({"jsonrpc": "2.0", "id": msg["id"], "result": {
                 "protocolVersion": msg["params"].get("protocolVersion", "2025-11-25"),
                 "capabilities": {"tools": {}}, "serverInfo": {"name": "fixture", "version": "1"}}},
-                headers={"Mcp-Session-Id": sid})
+                headers=headers)
             return
         if not self.session_ok():
             if self.state.stale_status == 400:

@@ -17,8 +17,11 @@ import urllib.parse
 
 
 class OAuthServer:
-    def __init__(self, base_url, lifetime=3600, token_prefix="at-", secret_prefix="cs-", code_prefix="code-"):
+    def __init__(self, base_url, lifetime=3600, token_prefix="at-", secret_prefix="cs-", code_prefix="code-",
+                 authorization_server=None):
         self.base_url = base_url  # a function: the fixture's http://127.0.0.1:PORT
+        # What the resource metadata names as authorization server (default: this one).
+        self.authorization_server = authorization_server
         self.lifetime = lifetime
         self.token_prefix = token_prefix
         self.secret_prefix = secret_prefix
@@ -35,6 +38,8 @@ class OAuthServer:
         self.devices = {}   # device_code -> token polls so far
         self.extra_metadata = {}  # more authorization server metadata (subclasses)
         self.token_type = "Bearer"
+        self.authorize_queries = []  # every /authorize query, decoded
+        self.token_forms = []        # every /token form, decoded
 
     @property
     def issuer(self):
@@ -76,7 +81,8 @@ class OAuthServer:
     def handle_get(self, h):
         path, _, query = h.path.partition("?")
         if path == "/.well-known/oauth-protected-resource/mcp":
-            h.send_json({"resource": self.issuer + "/mcp", "authorization_servers": [self.issuer],
+            h.send_json({"resource": self.issuer + "/mcp",
+                         "authorization_servers": [self.authorization_server or self.issuer],
                          "scopes_supported": ["mcp:tools"]})
             return True
         if path == "/.well-known/oauth-authorization-server":
@@ -97,6 +103,7 @@ class OAuthServer:
             q = dict(urllib.parse.parse_qsl(query))
             with self.lock:
                 self.stats["authorize"] += 1
+                self.authorize_queries.append(q)
                 client = self.clients.get(q.get("client_id"))
             if client is None or q.get("redirect_uri") not in client["redirect_uris"]:
                 h.send_json({"error": "invalid_request", "error_description": "unknown client or redirect"}, 400)
@@ -155,6 +162,8 @@ class OAuthServer:
             return True
         if path == "/token":
             form = dict(urllib.parse.parse_qsl(body.decode()))
+            with self.lock:
+                self.token_forms.append(form)
             if not self.token_request_allowed(h, form):
                 return True
             client = self.client_of(form)

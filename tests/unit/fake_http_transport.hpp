@@ -115,11 +115,12 @@ struct RemoteHarness {
   std::vector<Failure> failures;
   std::unique_ptr<transport::Remote> remote;
 
-  explicit RemoteHarness(
-      transport::TransportKind kind = transport::TransportKind::streamable_http) {
+  explicit RemoteHarness(transport::TransportKind kind = transport::TransportKind::streamable_http,
+                         long ping_interval_ms = 0) {
     transport::RemoteOptions options;
     options.url = *parse_url("http://127.0.0.1:8123/mcp");
     options.transport = kind;
+    options.ping_interval_ms = ping_interval_ms;
     remote = std::make_unique<transport::Remote>(
         io, http, options,
         transport::RemoteEvents{[this](jsonrpc::Message&& m, const std::string& related) {

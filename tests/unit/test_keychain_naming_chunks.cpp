@@ -38,6 +38,26 @@ TEST_CASE("account names carry the server and the kind, and parse back") {
   CHECK_FALSE(parse_account("no-hash"));
 }
 
+TEST_CASE("a login kept apart by resource has names of its own, without one as before") {
+  const std::string server = "https://mcp.example/mcp";
+  CHECK(login_server(server, "") == server);
+  CHECK(account_name(login_server(server, ""), SecretKind::oauth_tokens) ==
+        "https://mcp.example/mcp#oauth-tokens");
+  auto tenant = login_server(server, "https://tenant-a.example/mcp");
+  CHECK(tenant == "https://mcp.example/mcp#resource=https://tenant-a.example/mcp");
+  auto a = account_name(tenant, SecretKind::oauth_tokens);
+  auto p = parse_account(a);
+  REQUIRE(p);
+  CHECK(p->server == tenant);
+  CHECK(p->kind == SecretKind::oauth_tokens);
+  // "<server>#" lists both (logout URL forgets every login of the server); the tenant's own
+  // prefix is not a prefix of another tenant's.
+  CHECK(a.rfind(server + "#", 0) == 0);
+  auto other =
+      account_name(login_server(server, "https://tenant-a.example/mcp2"), SecretKind::oauth_tokens);
+  CHECK(other.rfind(tenant + "#", 0) != 0);
+}
+
 namespace {
 
 struct Chunked {

@@ -374,3 +374,29 @@ TEST_CASE("workload identity presents the file's JWT as it is at each token requ
   std::error_code ignored;
   std::filesystem::remove(file, ignored);
 }
+TEST_CASE("the resource asked for is the chosen one, or none at all", "[oauth]") {
+  Fixture f;
+  f.m2m();
+  f.grants("at", "rt");
+  SECTION("--resource, in the login and the refresh") {
+    f.o.resource = "https://tenant-b.example/mcp";
+    Authorizer a(f.o);
+    auto t = a.login(Challenge{});
+    REQUIRE(t);
+    CHECK(t->resource == "https://tenant-b.example/mcp");
+    CHECK(Fixture::has(f.http->seen.back().body, "resource=https%3A%2F%2Ftenant-b.example%2Fmcp"));
+    REQUIRE(a.refresh("at"));
+    CHECK(Fixture::has(f.http->seen.back().body, "grant_type=refresh_token"));
+    CHECK(Fixture::has(f.http->seen.back().body, "resource=https%3A%2F%2Ftenant-b.example%2Fmcp"));
+  }
+  SECTION("--no-resource-param, also for tokens stored with one") {
+    f.o.send_resource = false;
+    Authorizer a(f.o);
+    REQUIRE(a.login(Challenge{}));
+    CHECK_FALSE(Fixture::has(f.http->seen.back().body, "resource="));
+    f.put(SecretKind::oauth_tokens, stored_set("old", "rt-1").to_json());  // resource k_server
+    REQUIRE(a.authorize(Challenge{401, "", "", "", ""}, "old"));
+    CHECK(Fixture::has(f.http->seen.back().body, "grant_type=refresh_token"));
+    CHECK_FALSE(Fixture::has(f.http->seen.back().body, "resource="));
+  }
+}

@@ -19,13 +19,12 @@ using asio::ip::tcp;
 
 namespace {
 
-/// Sends `request` to 127.0.0.1:`port` and returns the whole answer ("" when refused).
-std::string send_raw(int port, const std::string& request) {
+/// Sends `request` to `address`:`port` and returns the whole answer ("" when refused).
+std::string send_raw(int port, const std::string& request, const char* address = "127.0.0.1") {
   asio::io_context io;
   tcp::socket s(io);
   std::error_code ec;
-  s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)),
-            ec);
+  s.connect(tcp::endpoint(asio::ip::make_address(address), static_cast<unsigned short>(port)), ec);
   if (ec) return "";
   asio::write(s, asio::buffer(request), ec);
   std::string answer;
@@ -150,4 +149,73 @@ TEST_CASE("a callback with a duplicated parameter, or with neither code nor erro
   CHECK(*params == expected);
   (*l)->finish(false, "denied");
   browser.join();
+}
+
+TEST_CASE("the callback host and path make the redirect URI, the listener stays local", "[oauth]") {
+  auto l = CallbackListener::open(0, CallbackAddress{"localhost", "/oauth/cb", false});
+  REQUIRE(l);
+  int port = (*l)->port();
+  CHECK((*l)->redirect_uri() == "http://localhost:" + std::to_string(port) + "/oauth/cb");
+  auto waiting =
+      std::async(std::launch::async, [&] { return (*l)->wait("s1", std::chrono::seconds(10)); });
+  auto host = "localhost:" + std::to_string(port);
+  CHECK(get(port, "/callback?code=c&state=s1", host).rfind("HTTP/1.1 404", 0) == 0);
+  CHECK(get(port, "/oauth/cb/x?code=c&state=s1", host).rfind("HTTP/1.1 404", 0) == 0);
+  std::string answer;
+  std::thread browser([&] { answer = get(port, "/oauth/cb?code=c&state=s1", host); });
+  auto params = waiting.get();
+  REQUIRE(params);
+  (*l)->finish(true, "ok");
+  browser.join();
+  CHECK(answer.rfind("HTTP/1.1 200", 0) == 0);
+  // Not on [::1] unless asked.
+  CHECK(send_raw(port, "GET / HTTP/1.1\r\n\r\n", "::1").empty());
+}
+
+TEST_CASE("for localhost resolving to ::1, the listener takes the same port there too", "[oauth]") {
+  auto l = CallbackListener::open(0, CallbackAddress{"localhost", "/callback", true});
+  REQUIRE(l);
+  int port = (*l)->port();
+  asio::io_context io;
+  tcp::socket probe(io);
+  std::error_code ec;
+  probe.open(tcp::v6(), ec);
+  if (ec) return;  // no IPv6 here: the listener kept 127.0.0.1 alone
+  probe.bind(tcp::endpoint(asio::ip::make_address("::1"), static_cast<unsigned short>(port)), ec);
+  if (std::error_code(ec.value(), std::system_category()) == std::errc::address_not_available) {
+    return;
+  }
+  CHECK(ec == asio::error::address_in_use);  // taken: by the listener
+  auto waiting =
+      std::async(std::launch::async, [&] { return (*l)->wait("s6", std::chrono::seconds(10)); });
+  std::string answer;
+  std::thread browser([&] {
+    answer = send_raw(port,
+                      "GET /callback?code=c&state=s6 HTTP/1.1\r\nHost: localhost:" +
+                          std::to_string(port) + "\r\nConnection: close\r\n\r\n",
+                      "::1");
+  });
+  auto params = waiting.get();
+  REQUIRE(params);
+  (*l)->finish(true, "ok");
+  browser.join();
+  CHECK(answer.rfind("HTTP/1.1 200", 0) == 0);
+}
+
+TEST_CASE("callback hosts other than loopback names, and bad paths, are refused", "[oauth]") {
+  for (const char* host : {"example.com", "0.0.0.0", "::1", "127.0.0.2", "LOCALHOST", ""}) {
+    INFO(host);
+    auto r = check_callback_address(CallbackAddress{host, "/callback", false});
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("127.0.0.1 or localhost") != std::string::npos);
+    CHECK_FALSE(CallbackListener::open(0, CallbackAddress{host, "/callback", false}));
+  }
+  for (const char* path : {"", "callback", "/cb?x=1", "/cb#f", "/c b", "/c\nb"}) {
+    INFO(path);
+    auto r = check_callback_address(CallbackAddress{"127.0.0.1", path, false});
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("--callback-path") != std::string::npos);
+  }
+  CHECK(check_callback_address(CallbackAddress{"127.0.0.1", "/", false}));
+  CHECK(check_callback_address(CallbackAddress{"localhost", "/oauth2/callback", false}));
 }

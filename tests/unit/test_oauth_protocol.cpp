@@ -112,6 +112,31 @@ TEST_CASE("form and query encoding", "[oauth]") {
         "https://as/authorize?tenant=t&a=1");
 }
 
+TEST_CASE("an extra authorization parameter is KEY=VALUE, never one the login sets", "[oauth]") {
+  auto p = authorize_param("domain_hint=a b&c=d");
+  REQUIRE(p);
+  CHECK(p->first == "domain_hint");
+  CHECK(p->second == "a b&c=d");
+  CHECK(authorize_param("prompt=")->second.empty());
+  CHECK(authorize_param("x=y=z")->second == "y=z");
+  for (const char* bad : {"prompt", "=consent", " =x"}) {
+    INFO(bad);
+    auto r = authorize_param(bad);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("KEY=VALUE") != std::string::npos);
+  }
+  for (const char* owned :
+       {"state", "code_challenge", "code_challenge_method", "redirect_uri", "client_id",
+        "response_type", "response_mode", "resource", "scope", "request", "request_uri", "STATE"}) {
+    INFO(owned);
+    auto r = authorize_param(std::string(owned) + "=x");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("cannot set") != std::string::npos);
+  }
+  CHECK(authorize_param("resource=x").error().message.find("--resource") != std::string::npos);
+  CHECK(authorize_param("scope=x").error().message.find("--scope") != std::string::npos);
+}
+
 TEST_CASE("token sets round-trip through JSON", "[oauth]") {
   TokenSet t;
   t.access_token = "at \"quoted\"";
