@@ -9,8 +9,11 @@
 #   installers/macos/build-pkg.sh
 #
 # Dependencies on the host: cmake, ninja, and the libraries of the Linux build from Homebrew
-# (asio, rapidjson, cli11, catch2, tl-expected, openssl@3, curl). Set SKIP_NOTARIZE=1 for a
-# local, unsigned test build.
+# (asio, rapidjson, cli11, tl-expected, openssl@3; libcurl is the SDK's). Both halves link
+# libcrypto and Boost.Filesystem, so on Apple silicon point OPENSSL_ROOT_DIR and Boost_ROOT
+# at universal static builds (.github/workflows/platforms.yml makes them); Boost 1.88 and
+# later moved the Boost.Process v1 headers the browser launch includes. Set SKIP_NOTARIZE=1
+# for a local, unsigned test build (no codesign, productbuild --sign or notarytool).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 version=$(sed -n 's/^project(claribi-bridge VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
@@ -32,7 +35,8 @@ pkgbuild --root "$out/root" --identifier com.claribi.bridge --version "$version"
   --install-location / "$out/claribi-bridge-component.pkg"
 sign_args=()
 [[ -n "${SKIP_NOTARIZE:-}" ]] || sign_args=(--sign "$DEVELOPER_ID_INSTALLER")
-productbuild --package "$out/claribi-bridge-component.pkg" "${sign_args[@]}" \
+# ${a[@]+"${a[@]}"}: macOS's bash 3.2 calls an empty array unbound under `set -u`.
+productbuild --package "$out/claribi-bridge-component.pkg" ${sign_args[@]+"${sign_args[@]}"} \
   "$out/claribi-bridge-$version.pkg"
 if [[ -z "${SKIP_NOTARIZE:-}" ]]; then
   xcrun notarytool submit "$out/claribi-bridge-$version.pkg" --keychain-profile "$NOTARY_PROFILE" --wait
