@@ -47,20 +47,34 @@ fixture=$!
 for _ in $(seq 1 50); do grep -q listening "$work/fixture.out" 2>/dev/null && break; sleep 0.1; done
 url=$(sed -n 's/^listening //p' "$work/fixture.out")
 [ -n "$url" ] || { echo "test_deb_bullseye: the fixture did not start" >&2; exit 1; }
-{
-  echo '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"deb-test","version":"1"}}}'
-  echo '{"jsonrpc":"2.0","method":"notifications/initialized"}'
-  echo '{"jsonrpc":"2.0","id":2,"method":"tools/list"}'
-  echo '{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"check_pricing","arguments":{}}}'
-} | run --protocol 2025 --log-level warn run "$url" > "$work/session.out"
-python3 - "$work/session.out" <<'EOF'
-import json, sys
-answers = {m["id"]: m for m in map(json.loads, open(sys.argv[1])) if "id" in m}
-assert set(answers) == {1, 2, 3}, answers
-assert all("result" in a for a in answers.values()), answers
-assert any(t["name"] == "check_pricing" for t in answers[2]["result"]["tools"]), answers[2]
-assert "Starter" in json.dumps(answers[3]["result"]), answers[3]
-print(f"ok   a session against {len(answers[2]['result']['tools'])} tools: initialize, tools/list, tools/call")
+# Like a client: initialized and the requests only after initialize is answered.
+python3 - "$root" "$home" "$url" <<'EOF'
+import json, subprocess, sys
+root, home, url = sys.argv[1:]
+p = subprocess.Popen(["chroot", root, "/usr/bin/env", "-i", f"HOME={home}", "PATH=/usr/bin:/bin",
+                      "claribi-bridge", "--credential-store", "file", "--log-level", "warn", "run", url],
+                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+def send(m):
+    p.stdin.write(json.dumps(m) + "\n")
+    p.stdin.flush()
+def answer(i):
+    for line in p.stdout:
+        m = json.loads(line)
+        if m.get("id") == i:
+            return m
+    raise AssertionError(f"no answer to {i}")
+send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25",
+      "capabilities": {}, "clientInfo": {"name": "deb-test", "version": "1"}}})
+assert "result" in answer(1)
+send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+send({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
+tools = answer(2)["result"]["tools"]
+assert any(t["name"] == "check_pricing" for t in tools), tools
+send({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "check_pricing", "arguments": {}}})
+assert "Starter" in json.dumps(answer(3)["result"])
+p.stdin.close()
+assert p.wait(timeout=10) == 0
+print(f"ok   a session against {len(tools)} tools: initialize, tools/list, tools/call")
 EOF
 
 chroot "$root" dpkg -r claribi-bridge >/dev/null
