@@ -6,6 +6,7 @@
 #include "util/json.hpp"
 #include "util/log.hpp"
 #include "util/text.hpp"
+#include "util/tls_trust.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -106,7 +107,9 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
   app.add_option("--log-level", log_level, "trace | debug | info | warn | error | off")
       ->capture_default_str();
   app.add_option("--log-file", log_file, "Append logs to this file instead of stderr");
-  app.add_option("--ca-file", ca_file, "PEM bundle of CA certificates to trust for the remote")
+  app.add_option("--ca-file", ca_file,
+                 "PEM bundle of CA certificates to trust besides the system's (or "
+                 "SSL_CERT_FILE's), for the remote and its authorization server")
       ->check(CLI::ExistingFile);
   app.add_option("--max-message-mb", max_message_mb,
                  "Largest message accepted from either side, in MiB")
@@ -468,7 +471,9 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
     }
     inv.bridge.protocol = era::Pin::legacy;
   }
-  remote.ca_file = ca_file;
+  auto trust = tls::resolve(ca_file, env, tls::bundle_locations());
+  if (!trust) return fail(trust.error().message);
+  remote.trust = *trust;
   remote.allow_http = allow_http;
   remote.max_message_bytes = static_cast<std::size_t>(max_message_mb * 1024 * 1024 + 0.5);
   inv.bridge.timeout_ms = static_cast<long>(timeout_s * 1000 + 0.5);
@@ -490,7 +495,7 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
                   : no_browser   ? oauth::Interaction::print
                                  : oauth::Interaction::browser;
   o.login_timeout_ms = static_cast<long>(login_timeout_s * 1000 + 0.5);
-  o.ca_file = ca_file;
+  o.trust = *trust;
   o.allow_http = allow_http;
   o.connect_timeout_ms = connect_timeout_ms;
   o.send_resource = !no_resource_param;

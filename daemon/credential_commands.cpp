@@ -143,7 +143,7 @@ int login(const Invocation& inv, StdoutWriter& out) {
     return line;
   };
   oauth::CurlHttpClient http;
-  http.ca_file = options.ca_file;
+  http.trust = options.trust;
   http.allow_http = options.allow_http;
   http.connect_timeout_ms = options.connect_timeout_ms;
   oauth::Challenge challenge;
@@ -170,7 +170,7 @@ int login(const Invocation& inv, StdoutWriter& out) {
 }
 
 /// Whether the server answers HTTP at all (any status counts); no credentials are sent.
-std::string reachability(const std::string& server, const std::string& ca_file) {
+std::string reachability(const std::string& server, const tls::Trust* trust) {
   CURL* e = curl_easy_init();
   if (e == nullptr) return "not checked";
   char error[CURL_ERROR_SIZE] = {};
@@ -180,7 +180,7 @@ std::string reachability(const std::string& server, const std::string& ca_file) 
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 5000L);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, error);
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-  if (!ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, ca_file.c_str());
+  tls::apply(e, trust);
   auto rc = curl_easy_perform(e);
   long status = 0;
   curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
@@ -321,7 +321,7 @@ int status(const Invocation& inv, StdoutWriter& out) {
       out.write_line("  CLARIBI_API_KEY is set (" + masked(**env_key) +
                      ") and is used instead of a stored API key");
     }
-    out.write_line("  server: " + reachability(server, inv.bridge.remote.ca_file));
+    out.write_line("  server: " + reachability(server, inv.bridge.remote.trust.get()));
   }
   return 0;
 }

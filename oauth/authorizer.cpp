@@ -56,7 +56,7 @@ Result<std::string> read_workload_token(const std::string& path) {
 std::shared_ptr<HttpClient> http_for(const Options& o) {
   if (o.http) return o.http;
   auto curl = std::make_shared<CurlHttpClient>();
-  curl->ca_file = o.ca_file;
+  curl->trust = o.trust;
   curl->allow_http = o.allow_http;
   curl->connect_timeout_ms = o.connect_timeout_ms;
   return curl;

@@ -148,7 +148,7 @@ Result<HttpResponse> CurlHttpClient::perform(const std::string& method, const st
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &sink);
   curl_easy_setopt(h, CURLOPT_USERAGENT, "claribi-bridge/" CLARIBI_VERSION);
-  if (!ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, ca_file.c_str());
+  tls::apply(h, trust.get());
   if (method == "GET") {
     // Metadata may sit behind a redirect; never from https down to http.
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);

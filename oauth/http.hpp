@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "util/result.hpp"
+#include "util/tls_trust.hpp"
 
 namespace claribi::oauth {
 
@@ -46,7 +47,7 @@ class HttpClient {
 /// unless allowed.
 class CurlHttpClient final : public HttpClient {
  public:
-  std::string ca_file;
+  std::shared_ptr<const tls::Trust> trust;
   bool allow_http = false;
   long timeout_ms = 30000;
   long connect_timeout_ms = 0;  ///< 0: libcurl's own

@@ -12,6 +12,7 @@
 
 #include "keychain/keychain.hpp"
 #include "util/result.hpp"
+#include "util/tls_trust.hpp"
 #include "util/url.hpp"
 
 namespace claribi::oauth {
@@ -98,13 +99,13 @@ struct Options {
   Interaction interaction = Interaction::browser;
   long login_timeout_ms = 300000;
   long keychain_timeout_ms = 20000;
-  std::string ca_file;
+  std::shared_ptr<const tls::Trust> trust;  ///< which CAs TLS trusts; null: libcurl's
   bool allow_http = false;
   long connect_timeout_ms = 0;  ///< --connect-timeout; 0: libcurl's own
   std::string lock_path;        ///< empty: lock_path_for(account_server)
   /// Reads one line (login --manual); empty when stdin is not ours.
   std::function<std::optional<std::string>()> read_line;
-  /// The HTTP client of the flows; null: libcurl (with ca_file and allow_http).
+  /// The HTTP client of the flows; null: libcurl (with trust and allow_http).
   std::shared_ptr<HttpClient> http;
   /// The DPoP key and nonces, shared with whoever sends the MCP requests; null: the
   /// Authorizer makes its own.

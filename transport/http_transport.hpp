@@ -9,6 +9,7 @@
 
 #include "transport/sse_parser.hpp"
 #include "util/headers.hpp"
+#include "util/tls_trust.hpp"
 
 namespace claribi::transport {
 
@@ -33,7 +34,7 @@ struct HttpRequest {
   long timeout_ms = 0;                       ///< whole transfer; 0 means none (streams)
   long connect_timeout_ms = 10000;
   std::size_t max_body = std::size_t{64} << 20;  ///< a JSON body, or one SSE event
-  std::string ca_file;
+  std::shared_ptr<const tls::Trust> trust;       ///< null: libcurl's default CAs
   bool allow_http_redirects = false;
   /// The server must act on this body at most once (a tools/call that is not idempotent).
   /// libcurl re-sends a request whose reused connection died before any answer, POSTs too;

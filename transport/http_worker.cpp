@@ -160,7 +160,7 @@ HttpWorker::TransferId HttpWorker::start(HttpRequest request, HttpHandlers handl
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, r.connect_timeout_ms);
   if (r.timeout_ms > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, r.timeout_ms);
-  if (!r.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, r.ca_file.c_str());
+  tls::apply(e, r.trust.get());
   if (m_cookies) {
     curl_easy_setopt(e, CURLOPT_SHARE, m_cookies->share);
     curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");  // the engine on, reading no file

@@ -1,10 +1,12 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "util/headers.hpp"
+#include "util/tls_trust.hpp"
 #include "util/url.hpp"
 
 namespace claribi::transport {
@@ -16,7 +18,7 @@ struct RemoteOptions {
   std::vector<Header> headers;  ///< sent on every request (credentials included)
   TransportKind transport = TransportKind::auto_detect;
   std::size_t max_message_bytes = std::size_t{64} << 20;
-  std::string ca_file;
+  std::shared_ptr<const tls::Trust> trust;  ///< --ca-file and the platform's CAs
   bool allow_http = false;
   long connect_timeout_ms = 10000;
   /// --ping-interval: a ping of the bridge's own after this long without sending anything

@@ -19,7 +19,7 @@ HttpRequest RequestFactory::make(std::string method, const std::string& url,
   r.method = std::move(method);
   r.url = url;
   r.max_body = m_options.max_message_bytes;
-  r.ca_file = m_options.ca_file;
+  r.trust = m_options.trust;
   r.connect_timeout_ms = m_options.connect_timeout_ms;
   r.allow_http_redirects = m_options.allow_http || m_options.url.is_loopback();
   r.headers = m_headers;
