@@ -41,6 +41,17 @@ std::string_view envelope_version(const json::Value& message);
 /// params.uri; tasks/*: params.taskId), each as "Name: value".
 std::vector<std::string> standard_headers(std::string_view method, const json::Value& message);
 
+/// Every header a request at `version` derives from its body: MCP-Protocol-Version, then the
+/// standard ones (`standard_headers`).
+std::vector<std::string> request_headers(std::string_view version, std::string_view method,
+                                         const json::Value& message);
+
+/// Whether a JSON-RPC error answering a request that claimed `version` is one only a
+/// 2026-07-28 (or later) server gives and the client may fix by sending the request again:
+/// HeaderMismatch (its headers recomputed from the body), or UnsupportedProtocolVersion
+/// whose `data.supported` lists `version` or lists nothing. Never a sign of a 2025 server.
+bool fixable_refusal(const json::Value& error, std::string_view version);
+
 /// An HTTP field value for `value`: itself when it is plain visible ASCII without
 /// surrounding blanks, else the `=?base64?...?=` form of its UTF-8 bytes.
 std::string encode_header_value(std::string_view value);

@@ -23,8 +23,13 @@ struct Outgoing {
   bool internal = false;  ///< the bridge's own message (session replay), never shown to the client
   /// Claims a stateless revision in its `_meta`: sent without session, with `headers`.
   bool modern = false;
+  std::string version;  ///< that revision, as the caller gave it
   std::vector<std::string> headers;
-  bool may_log_in = true;    ///< a 401 may start the authorization round
+  /// How many of `headers`, at the front, the revision derives from the body (computed
+  /// again when the remote refuses them as HeaderMismatch); the rest are the caller's.
+  std::size_t derived_headers = 0;
+  int fixes = 0;           ///< sent again after a modern refusal (HeaderMismatch...), at most once
+  bool may_log_in = true;  ///< a 401 may start the authorization round
   bool during_auth = false;  ///< goes out while an authorization round holds the rest
   bool at_most_once = false;
   int net_retries = 0;

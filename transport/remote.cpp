@@ -119,13 +119,11 @@ void Remote::send(jsonrpc::Message&& message, SendExtras extras) {
   o->on_upload_progress = std::move(extras.on_upload_progress);
   o->kind = message.kind;
   if (o->kind == jsonrpc::Kind::request) {
-    const auto& version = extras.stateless_version;
-    if (!version.empty()) {
+    if (!extras.stateless_version.empty()) {
       o->modern = true;
-      o->headers.push_back("MCP-Protocol-Version: " + modern::encode_header_value(version));
-      for (auto& h : modern::standard_headers(message.method, message.doc)) {
-        o->headers.push_back(std::move(h));
-      }
+      o->version = std::move(extras.stateless_version);
+      o->headers = modern::request_headers(o->version, message.method, message.doc);
+      o->derived_headers = o->headers.size();
     }
   }
   for (auto& h : extras.headers) o->headers.push_back(std::move(h));
@@ -303,6 +301,7 @@ void Remote::finish_accepted(const std::shared_ptr<Outgoing>& o, const HttpHead&
     return;
   }
   if (head.content_type == "application/json") {
+    if (resend_fixed(o, done.body)) return;
     deliver_text(std::move(done.body), o, nullptr);
     if (is_request && !o->answered) {
       fail(o, "the remote's JSON answer holds no response to this request", status);
@@ -329,6 +328,7 @@ void Remote::finish_error(const std::shared_ptr<Outgoing>& o, const HttpHead& he
   // An error status. The remote may still have explained itself as a JSON-RPC error.
   if (o->kind == jsonrpc::Kind::request && head.content_type == "application/json" &&
       !done.body.empty()) {
+    if (resend_fixed(o, done.body)) return;
     auto parsed = jsonrpc::parse_body(done.body);
     if (parsed && parsed->size() == 1 && parsed->front().kind == jsonrpc::Kind::response &&
         parsed->front().id == o->id) {

@@ -1,0 +1,116 @@
+// Requests to a 2026-07-28 remote against a scripted remote: a modern error (HeaderMismatch,
+// UnsupportedProtocolVersion naming the claimed revision) is fixed and sent again, never read
+// as a 2025 server.
+
+#include "tests/unit/fake_http_transport.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+using claribi::test::RemoteHarness;
+using claribi::transport::SendExtras;
+namespace json = claribi::json;
+
+namespace {
+
+constexpr const char* k_modern_discover =
+    R"({"jsonrpc":"2.0","id":"claribi-bridge-discover-1","result":{"supportedVersions":["2026-07-28"],"capabilities":{}}})";
+constexpr const char* k_meta =
+    R"("_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"})";
+
+/// A Remote that learnt the remote speaks 2026-07-28.
+struct Modern {
+  RemoteHarness h{claribi::transport::TransportKind::auto_detect};
+
+  Modern() {
+    bool modern = false;
+    h.remote->discover(
+        R"({"io.modelcontextprotocol/protocolVersion":"2026-07-28"})",
+        [&](claribi::Result<claribi::transport::Discovery> d) { modern = d && d->modern; });
+    h.http.answer(h.http.last(), 200, "application/json", k_modern_discover);
+    REQUIRE(modern);
+  }
+
+  /// Sends a request of `method` with `params` (the envelope added) statelessly.
+  claribi::transport::HttpTransport::TransferId send(const std::string& id,
+                                                     const std::string& method,
+                                                     const std::string& params = "",
+                                                     SendExtras x = {}) {
+    x.stateless_version = "2026-07-28";
+    h.send(R"({"jsonrpc":"2.0","id":)" + id + R"(,"method":")" + method + R"(","params":{)" +
+               params + (params.empty() ? "" : ",") + k_meta + "}}",
+           std::move(x));
+    return h.http.last();
+  }
+  json::Document body(claribi::transport::HttpTransport::TransferId t) {
+    return json::parse_or_null(h.http.at(t).request.body);
+  }
+  std::string id_of(claribi::transport::HttpTransport::TransferId t) {
+    return json::to_string(body(t)["id"]);
+  }
+};
+
+std::string error_answer(const std::string& id, int code, const std::string& data = "") {
+  return R"({"jsonrpc":"2.0","id":)" + id + R"(,"error":{"code":)" + std::to_string(code) +
+         R"(,"message":"refused")" + (data.empty() ? "" : ",\"data\":" + data) + "}}";
+}
+
+}  // namespace
+
+TEST_CASE("a HeaderMismatch answer is fixed and sent again, never a 2025 fallback",
+          "[remote][stateless]") {
+  Modern m;
+  SendExtras x;
+  x.headers = {"Mcp-Param-Region: eu"};
+  auto first =
+      m.send("5", "tools/call", R"("name":"weather","arguments":{"region":"eu"})", std::move(x));
+  m.h.http.answer(first, 400, "application/json", error_answer("5", -32020));
+  REQUIRE(m.h.http.last() == first + 1);
+  auto& again = m.h.http.at(m.h.http.last());
+  CHECK(again.request.method == "POST");
+  CHECK(again.request.body == m.h.http.at(first).request.body);
+  // The headers are computed anew from the body, the tool's own ones kept.
+  CHECK(again.header("MCP-Protocol-Version") == "2026-07-28");
+  CHECK(again.header("Mcp-Method") == "tools/call");
+  CHECK(again.header("Mcp-Name") == "weather");
+  CHECK(again.header("Mcp-Param-Region") == "eu");
+  CHECK_FALSE(again.header("Mcp-Session-Id"));
+  const std::string result = R"({"jsonrpc":"2.0","id":5,"result":{"content":[]}})";
+  m.h.http.answer(m.h.http.last(), 200, "application/json", result);
+  REQUIRE(m.h.messages.size() == 1);
+  CHECK(m.h.messages[0].first == result);
+  CHECK(m.h.failures.empty());
+}
+
+TEST_CASE("a second HeaderMismatch reaches the client as the remote said it",
+          "[remote][stateless]") {
+  Modern m;
+  auto first = m.send("5", "tools/list");
+  m.h.http.answer(first, 400, "application/json", error_answer("5", -32020));
+  auto second = m.h.http.last();
+  REQUIRE(second == first + 1);
+  m.h.http.answer(second, 400, "application/json", error_answer("5", -32020));
+  CHECK(m.h.http.last() == second);  // once only; and no initialize, no GET
+  REQUIRE(m.h.messages.size() == 1);
+  CHECK(m.h.messages[0].first == error_answer("5", -32020));
+}
+
+TEST_CASE("an UnsupportedProtocolVersion answer is sent again only when it lists the revision",
+          "[remote][stateless]") {
+  Modern m;
+  auto first = m.send("6", "prompts/list");
+  m.h.http.answer(first, 400, "application/json",
+                  error_answer("6", -32022, R"({"supported":["2026-07-28"]})"));
+  REQUIRE(m.h.http.last() == first + 1);
+  CHECK(m.h.http.at(m.h.http.last()).header("MCP-Protocol-Version") == "2026-07-28");
+  CHECK(m.h.messages.empty());
+
+  // One naming only another revision: nothing to fix; the client hears it, no fallback.
+  auto other = m.send("7", "prompts/list");
+  const auto refusal = error_answer("7", -32022, R"({"supported":["2027-01-01"]})");
+  m.h.http.answer(other, 400, "application/json", refusal);
+  CHECK(m.h.http.last() == other);
+  REQUIRE(m.h.messages.size() == 1);
+  CHECK(m.h.messages[0].first == refusal);
+}
