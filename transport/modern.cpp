@@ -196,6 +196,15 @@ bool fixable_refusal(const json::Value& error, std::string_view version) {
   return false;
 }
 
+bool reissue_when_cut(std::string_view method) {
+  constexpr std::string_view k_list = "/list";
+  if (method.size() > k_list.size() && method.substr(method.size() - k_list.size()) == k_list) {
+    return true;
+  }
+  return method == "resources/read" || method == "prompts/get" || method == "completion/complete" ||
+         method == "server/discover";
+}
+
 Result<std::vector<HeaderParam>> scan_header_params(const json::Value& input_schema) {
   Scanner s;
   std::vector<std::string> path;

@@ -52,6 +52,13 @@ std::vector<std::string> request_headers(std::string_view version, std::string_v
 /// whose `data.supported` lists `version` or lists nothing. Never a sign of a 2025 server.
 bool fixable_refusal(const json::Value& error, std::string_view version);
 
+/// Whether a request whose 2026-07-28 response stream was cut before its answer may be sent
+/// again (under a new id): that revision cannot resume a stream, and these methods change
+/// nothing (every `*/list`, resources/read, prompts/get, completion/complete,
+/// server/discover). A tools/call may be too when its tool says so (readOnlyHint or
+/// idempotentHint), which the caller knows, not this function.
+bool reissue_when_cut(std::string_view method);
+
 /// An HTTP field value for `value`: itself when it is plain visible ASCII without
 /// surrounding blanks, else the `=?base64?...?=` form of its UTF-8 bytes.
 std::string encode_header_value(std::string_view value);

@@ -29,6 +29,8 @@ struct Outgoing {
   /// again when the remote refuses them as HeaderMismatch); the rest are the caller's.
   std::size_t derived_headers = 0;
   int fixes = 0;           ///< sent again after a modern refusal (HeaderMismatch...), at most once
+  int reissues = 0;        ///< sent again under a new id after its 2026-07-28 stream was cut
+  std::string wire_id;     ///< that new id (compact JSON); empty while it goes under `id`
   bool may_log_in = true;  ///< a 401 may start the authorization round
   bool during_auth = false;  ///< goes out while an authorization round holds the rest
   bool at_most_once = false;
@@ -55,6 +57,9 @@ struct Outgoing {
   std::function<void()> on_accepted;
   /// The client's notifications/initialized: later messages wait until the remote took it.
   bool opens_gate = false;
+
+  /// The id the remote knows it by.
+  const std::string& wire() const { return wire_id.empty() ? id : wire_id; }
 };
 
 }  // namespace claribi::transport

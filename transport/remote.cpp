@@ -146,6 +146,7 @@ void Remote::abandon(const std::string& id) {
   if (it == m_in_flight.end()) return;
   auto o = it->second;
   m_in_flight.erase(it);
+  if (!o->wire_id.empty()) m_renamed.erase(o->wire_id);
   o->answered = true;
   if (o->transfer != 0) m_http.cancel(o->transfer);
 }
@@ -281,7 +282,12 @@ void Remote::finish_accepted(const std::shared_ptr<Outgoing>& o, const HttpHead&
     m_streams.open_general();
   }
   if (head.is_event_stream()) {
-    if (!is_request || o->answered || m_streams.resume(o, stream)) return;
+    if (!is_request || o->answered) return;
+    if (o->modern) {  // the stateless revision: nothing to resume
+      stateless_stream_cut(o, done, status, *stream);
+      return;
+    }
+    if (m_streams.resume(o, stream)) return;
     std::string why = "the remote closed the event stream before answering";
     if (!done.ok) why += " (" + done.error + ")";
     if (stream->invalid_events > 0) {
@@ -331,7 +337,7 @@ void Remote::finish_error(const std::shared_ptr<Outgoing>& o, const HttpHead& he
     if (resend_fixed(o, done.body)) return;
     auto parsed = jsonrpc::parse_body(done.body);
     if (parsed && parsed->size() == 1 && parsed->front().kind == jsonrpc::Kind::response &&
-        parsed->front().id == o->id) {
+        parsed->front().id == o->wire()) {
       deliver(std::move(parsed->front()), o->id);
       return;
     }
@@ -439,6 +445,7 @@ void Remote::fail(const std::shared_ptr<Outgoing>& o, std::string message, long 
   }
   if (o->answered) return;
   o->answered = true;
+  if (!o->wire_id.empty()) m_renamed.erase(o->wire_id);
   auto& table = o->internal ? m_internal : m_in_flight;
   if (auto it = table.find(o->id); it != table.end() && it->second == o) table.erase(it);
   if (o->on_answer) {
@@ -488,6 +495,7 @@ void Remote::deliver_text(std::string text, const std::shared_ptr<Outgoing>& ori
 
 void Remote::deliver(jsonrpc::Message&& m, const std::string& related) {
   if (m.kind == jsonrpc::Kind::response) {
+    if (!m_renamed.empty()) restore_client_id(m);
     if (auto it = m_internal.find(m.id); it != m_internal.end()) {
       auto o = it->second;
       m_internal.erase(it);

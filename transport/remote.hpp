@@ -69,7 +69,8 @@ struct RemoteEvents {
 /// re-initializes transparently when the remote forgets the session (404), resumes cut
 /// event streams with Last-Event-ID, and keeps the GET stream for server-initiated
 /// messages open. Requests that claim 2026-07-28 in their `_meta` go statelessly, with that
-/// revision's headers (sent again once when the remote refuses them as HeaderMismatch);
+/// revision's headers (sent again once when the remote refuses them as HeaderMismatch), and
+/// a cut stream of theirs is never resumed: sent again under a new id, or failed;
 /// `discover` learns which era the remote speaks. All members must be called on the io
 /// thread; events are raised there.
 ///
@@ -173,6 +174,13 @@ class Remote final : private SessionLink,
   /// unsupported version it lists): sends `o` again, once, its headers computed anew from
   /// its body (true); otherwise false, and the answer is the client's.
   bool resend_fixed(const std::shared_ptr<Outgoing>& o, const std::string& body);
+  /// The response stream of stateless request `o` ended before its answer. That revision
+  /// cannot resume it: a request that changes nothing (or a tools/call that may repeat) goes
+  /// again once under a new id; anything else fails, saying whether it may have run.
+  void stateless_stream_cut(const std::shared_ptr<Outgoing>& o, const HttpDone& done, long status,
+                            const Stream& stream);
+  /// A response to a request sent again under a new id gets the id its sender knows.
+  void restore_client_id(jsonrpc::Message& m);
 
   asio::io_context& m_io;
   HttpTransport& m_http;
@@ -190,6 +198,7 @@ class Remote final : private SessionLink,
   Unconfirmed m_unconfirmed;
   std::unordered_map<std::string, std::shared_ptr<Outgoing>> m_in_flight;  ///< by request id
   std::unordered_map<std::string, std::shared_ptr<Outgoing>> m_internal;   ///< bridge's own
+  std::unordered_map<std::string, std::shared_ptr<Outgoing>> m_renamed;    ///< by wire id
   int m_internal_counter = 0;
   /// The 401/403 that refused the bridge's era probe: a login uses it if the client's own
   /// initialize is then refused as not understood (a 2026-07-28 remote wanting credentials).

@@ -1,14 +1,18 @@
 // Requests to a 2026-07-28 remote against a scripted remote: a modern error (HeaderMismatch,
 // UnsupportedProtocolVersion naming the claimed revision) is fixed and sent again, never read
-// as a 2025 server.
+// as a 2025 server; a response stream cut before its answer is never resumed (that revision
+// has no Last-Event-ID), idempotent requests are sent once more under a new id, and a call
+// that must not run twice fails saying it may or may not have run.
 
 #include "tests/unit/fake_http_transport.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <vector>
 
 using claribi::test::RemoteHarness;
+using claribi::transport::HttpDone;
 using claribi::transport::SendExtras;
 namespace json = claribi::json;
 
@@ -50,6 +54,13 @@ struct Modern {
     return json::to_string(body(t)["id"]);
   }
 };
+
+HttpDone cut() {
+  HttpDone d;
+  d.ok = false;
+  d.error = "Connection reset by peer";
+  return d;
+}
 
 std::string error_answer(const std::string& id, int code, const std::string& data = "") {
   return R"({"jsonrpc":"2.0","id":)" + id + R"(,"error":{"code":)" + std::to_string(code) +
@@ -113,4 +124,97 @@ TEST_CASE("an UnsupportedProtocolVersion answer is sent again only when it lists
   CHECK(m.h.http.last() == other);
   REQUIRE(m.h.messages.size() == 1);
   CHECK(m.h.messages[0].first == refusal);
+}
+
+TEST_CASE("a cut 2026-07-28 stream is never resumed; a list is sent once more under a new id",
+          "[remote][stateless]") {
+  Modern m;
+  auto post = m.send("7", "tools/list");
+  m.h.http.head(post, 200, "text/event-stream");
+  m.h.http.retry(post, 0);
+  constexpr const char* k_progress =
+      R"({"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":1,"progress":1}})";
+  m.h.http.event(post, k_progress, "e1");
+  m.h.http.end(post, cut());
+  m.h.settle();
+  auto again = m.h.http.last();
+  REQUIRE(again == post + 1);
+  auto& t = m.h.http.at(again);
+  CHECK(t.request.method == "POST");  // no GET
+  CHECK_FALSE(t.header("Last-Event-ID"));
+  CHECK(t.header("Mcp-Method") == "tools/list");
+  const auto wire_id = m.id_of(again);
+  CHECK(wire_id != "7");
+  CHECK(json::to_string(m.body(again)["params"]) == json::to_string(m.body(post)["params"]));
+  // The answer to the new id reaches the client under the id it knows.
+  m.h.http.answer(again, 200, "application/json",
+                  R"({"jsonrpc":"2.0","id":)" + wire_id + R"(,"result":{"tools":[]}})");
+  CHECK(m.h.failures.empty());
+  REQUIRE(m.h.messages.size() == 2);
+  CHECK(m.h.messages[1] ==
+        std::make_pair(std::string(R"({"jsonrpc":"2.0","id":7,"result":{"tools":[]}})"),
+                       std::string("7")));
+}
+
+TEST_CASE("a request sent again after a cut stream is not sent a third time",
+          "[remote][stateless]") {
+  Modern m;
+  auto post = m.send("\"r\"", "resources/read", R"("uri":"file:///a")");
+  m.h.http.head(post, 200, "text/event-stream");
+  m.h.http.end(post, cut());
+  m.h.settle();
+  auto again = m.h.http.last();
+  REQUIRE(again == post + 1);
+  m.h.http.head(again, 200, "text/event-stream");
+  m.h.http.end(again, HttpDone{});
+  m.h.settle();
+  CHECK(m.h.http.last() == again);
+  REQUIRE(m.h.failures.size() == 1);
+  CHECK(m.h.failures[0].id == "\"r\"");
+  CHECK(m.h.failures[0].failure.message.find("cannot be resumed") != std::string::npos);
+}
+
+TEST_CASE("which requests a cut 2026-07-28 stream sends again", "[remote][stateless]") {
+  struct Row {
+    const char* method;
+    const char* params;
+    bool at_most_once;
+    bool again;
+  };
+  const std::vector<Row> rows = {
+      {"tools/list", "", false, true},
+      {"prompts/list", "", false, true},
+      {"resources/list", "", false, true},
+      {"resources/templates/list", "", false, true},
+      {"resources/read", R"("uri":"file:///a")", false, true},
+      {"prompts/get", R"("name":"p")", false, true},
+      {"completion/complete", R"("argument":{"name":"a","value":"b"})", false, true},
+      {"server/discover", "", false, true},
+      // A tool annotated readOnlyHint or idempotentHint: the tool layer says it may repeat.
+      {"tools/call", R"("name":"get_weather")", false, true},
+      // Any other tool: it must not run twice.
+      {"tools/call", R"("name":"send_mail")", true, false},
+      {"vendor/charge", "", true, false},
+  };
+  for (const auto& row : rows) {
+    INFO(row.method << " " << row.params);
+    Modern m;
+    SendExtras x;
+    x.at_most_once = row.at_most_once;
+    auto post = m.send("3", row.method, row.params, std::move(x));
+    m.h.http.head(post, 200, "text/event-stream");
+    m.h.http.event(post, "", "e1");
+    m.h.http.end(post, cut());
+    m.h.settle();
+    if (row.again) {
+      REQUIRE(m.h.http.last() == post + 1);
+      CHECK(m.h.http.at(post + 1).request.method == "POST");
+      CHECK(m.id_of(post + 1) != "3");
+      CHECK(m.h.failures.empty());
+    } else {
+      CHECK(m.h.http.last() == post);
+      REQUIRE(m.h.failures.size() == 1);
+      CHECK(m.h.failures[0].failure.message.find("may or may not have run") != std::string::npos);
+    }
+  }
 }
