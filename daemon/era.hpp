@@ -33,23 +33,26 @@ ClientIdentity identity_from_meta(const json::Value& message);
 std::string envelope(const ClientIdentity& who);
 
 /// Adds the envelope keys to the request's params._meta (keeping the client's own keys, such
-/// as progressToken) and returns the new text.
+/// as progressToken and the trace context of SEP-414: traceparent, tracestate, baggage) and
+/// returns the new text.
 std::string stamp(json::Document& message, const ClientIdentity& who);
 
 /// Removes the envelope keys (io.modelcontextprotocol/*) from params._meta, for a 2025
-/// server, and returns the new text.
+/// server, and returns the new text; every other key (trace context) stays.
 std::string strip(json::Document& message);
 
 /// A 2025 initialize result (compact JSON) from a server/discover result: the client's
-/// requested version when the bridge speaks it, the server's capabilities, info and
-/// instructions.
+/// requested version when the bridge speaks it, the server's capabilities, info,
+/// instructions and the `_meta` keys that are not reserved (trace context).
 std::string initialize_result(const json::Value& discover_result,
                               std::string_view requested_version);
 
 /// An initialize request's params for a 2025 server, made from a 2026 client's identity.
 std::string initialize_params(const ClientIdentity& who);
 
-/// A server/discover result (compact JSON) from a 2025 server's initialize result.
+/// A server/discover result (compact JSON) from a 2025 server's initialize result: its
+/// capabilities, instructions, and `_meta` with the server info beside the initialize
+/// result's own keys (trace context).
 std::string discover_result(const json::Value& initialize_result);
 
 /// One request the server embedded in an input_required result.
