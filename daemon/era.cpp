@@ -63,8 +63,11 @@ std::string without_tasks_extension(const json::Value* caps) {
   copy.CopyFrom(*caps, copy.GetAllocator());
   auto ext = copy.FindMember("extensions");
   if (ext != copy.MemberEnd() && ext->value.IsObject()) {
-    ext->value.RemoveMember(k_tasks_extension);
-    if (ext->value.ObjectEmpty()) copy.RemoveMember("extensions");
+    // EraseMember keeps the others in order (RemoveMember would move the last one up).
+    if (auto tasks = ext->value.FindMember(k_tasks_extension); tasks != ext->value.MemberEnd()) {
+      ext->value.EraseMember(tasks);
+    }
+    if (ext->value.ObjectEmpty()) copy.EraseMember(ext);
   }
   return json::to_string(copy);
 }
@@ -103,7 +106,8 @@ ClientIdentity identity_from_meta(const json::Value& message) {
   const auto* params = json::member(message, "params");
   const auto* meta = params ? json::member(*params, "_meta") : nullptr;
   if (meta == nullptr) return who;
-  who.capabilities = compact_or(json::member(*meta, modern::k_meta_client_capabilities), "{}");
+  who.capabilities =
+      without_tasks_extension(json::member(*meta, modern::k_meta_client_capabilities));
   who.info = compact_or(json::member(*meta, modern::k_meta_client_info), "");
   who.log_level = std::string(json::string_or_empty(json::member(*meta, modern::k_meta_log_level)));
   return who;
@@ -195,8 +199,8 @@ std::string discover_result(const json::Value& initialize_result) {
   std::string s =
       "{\"resultType\":\"complete\",\"ttlMs\":0,\"cacheScope\":\"private\",\"supportedVersions\":"
       "[" +
-      json::quote(modern::k_version) +
-      "],\"capabilities\":" + compact_or(json::member(initialize_result, "capabilities"), "{}");
+      json::quote(modern::k_version) + "],\"capabilities\":" +
+      without_tasks_extension(json::member(initialize_result, "capabilities"));
   if (const auto* instructions = json::member(initialize_result, "instructions");
       instructions && instructions->IsString()) {
     s += ",\"instructions\":" + json::to_string(*instructions);

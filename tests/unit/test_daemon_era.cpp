@@ -171,3 +171,39 @@ TEST_CASE("trace context (SEP-414) survives the results the translation rebuilds
   CHECK(std::string(back["_meta"]["io.modelcontextprotocol/serverInfo"]["name"].GetString()) ==
         "old");
 }
+
+TEST_CASE("capability extensions cross the eras unchanged, but the Tasks one",
+          "[era][extensions]") {
+  const std::string extensions =
+      R"({"io.modelcontextprotocol/tasks":{},"io.modelcontextprotocol/ui":{"mimeTypes":["text/html"]},)"
+      R"("com.example/audit":{"level":2,"sinks":["a","b"],"on":true}})";
+  const std::string kept = R"({"io.modelcontextprotocol/ui":{"mimeTypes":["text/html"]},)"
+                           R"("com.example/audit":{"level":2,"sinks":["a","b"],"on":true}})";
+  // A 2026-07-28 server's → a 2025 client (initialize from server/discover).
+  auto discover =
+      doc(R"({"supportedVersions":["2026-07-28"],"capabilities":{"tools":{},"extensions":)" +
+          extensions + "}}");
+  auto init = doc(era::initialize_result(discover, "2025-11-25"));
+  CHECK(json::to_string(init["capabilities"]["extensions"]) == kept);
+  // A 2025 client's → a 2026-07-28 server (the envelope of every request).
+  auto params = doc(R"({"capabilities":{"roots":{},"extensions":)" + extensions +
+                    R"(},"clientInfo":{"name":"c","version":"1"}})");
+  auto from_2025 = era::identity_from_initialize(&params);
+  CHECK(json::to_string(doc(from_2025.capabilities)["extensions"]) == kept);
+  // A 2026-07-28 client's → a 2025 server (the initialize the bridge sends for it).
+  auto request = doc(R"({"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{)"
+                     R"("io.modelcontextprotocol/clientCapabilities":{"extensions":)" +
+                     extensions + "}}}}");
+  auto from_2026 = era::identity_from_meta(request);
+  auto initialize = doc(era::initialize_params(from_2026));
+  CHECK(json::to_string(initialize["capabilities"]["extensions"]) == kept);
+  // A 2025 server's → a 2026-07-28 client (server/discover from initialize).
+  auto opened = doc(R"({"protocolVersion":"2025-11-25","capabilities":{"extensions":)" +
+                    extensions + R"(},"serverInfo":{"name":"old","version":"1"}})");
+  CHECK(json::to_string(doc(era::discover_result(opened))["capabilities"]["extensions"]) == kept);
+  // Only the Tasks extension: no extensions member left.
+  auto only_tasks = doc(
+      R"({"protocolVersion":"2025-11-25","capabilities":{"tools":{},"extensions":{"io.modelcontextprotocol/tasks":{}}}})");
+  CHECK(json::to_string(doc(era::discover_result(only_tasks))["capabilities"]) ==
+        R"({"tools":{}})");
+}
