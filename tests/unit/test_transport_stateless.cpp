@@ -218,3 +218,35 @@ TEST_CASE("which requests a cut 2026-07-28 stream sends again", "[remote][statel
     }
   }
 }
+
+TEST_CASE("a call sending a file goes again with its new id around the same file",
+          "[remote][stateless]") {
+  Modern m;
+  const std::string prefix =
+      R"({"jsonrpc":"2.0","id":"u","method":"tools/call","params":{"name":"tag_photo","arguments":{"data_base64":")";
+  const std::string placeholder = "claribi-bridge-upload-0123";
+  const std::string suffix =
+      R"("},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}})";
+  auto upload = std::make_shared<claribi::transport::UploadBody>();
+  upload->prefix = prefix;
+  upload->suffix = suffix;
+  upload->path = "/tmp/photo.jpg";
+  upload->file_size = 3;
+  SendExtras x;
+  x.stateless_version = "2026-07-28";
+  x.upload = upload;
+  m.h.send(prefix + placeholder + suffix, std::move(x));
+  auto post = m.h.http.last();
+  REQUIRE(m.h.http.at(post).request.upload == upload);
+  m.h.http.head(post, 200, "text/event-stream");
+  m.h.http.end(post, cut());
+  m.h.settle();
+  REQUIRE(m.h.http.last() == post + 1);
+  const auto& again = m.h.http.at(post + 1).request;
+  REQUIRE(again.upload);
+  CHECK(again.upload->path == "/tmp/photo.jpg");
+  CHECK(again.upload->suffix == suffix);
+  CHECK(again.upload->prefix.find(R"("id":"claribi-bridge-reissue-)") != std::string::npos);
+  CHECK(again.upload->prefix.find(R"("id":"u")") == std::string::npos);
+  CHECK(upload->prefix == prefix);  // the first transfer's body is left alone
+}
