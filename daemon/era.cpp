@@ -63,10 +63,32 @@ std::string without_tasks_extension(const json::Value* caps) {
   copy.CopyFrom(*caps, copy.GetAllocator());
   auto ext = copy.FindMember("extensions");
   if (ext != copy.MemberEnd() && ext->value.IsObject()) {
-    ext->value.RemoveMember(k_tasks_extension);
-    if (ext->value.ObjectEmpty()) copy.RemoveMember("extensions");
+    // EraseMember keeps the others in order (RemoveMember would move the last one up).
+    if (auto tasks = ext->value.FindMember(k_tasks_extension); tasks != ext->value.MemberEnd()) {
+      ext->value.EraseMember(tasks);
+    }
+    if (ext->value.ObjectEmpty()) copy.EraseMember(ext);
   }
   return json::to_string(copy);
+}
+
+/// Whether a `_meta` key is one the revisions reserve (io.modelcontextprotocol/*): the
+/// envelope and server info, which each era says in its own place.
+bool reserved_meta_key(std::string_view key) {
+  return key.rfind("io.modelcontextprotocol/", 0) == 0;
+}
+
+/// The members of `meta` that are not reserved (trace context among them) as compact JSON
+/// without the braces ("\"traceparent\":\"00-...\""), or empty.
+std::string carried_meta(const json::Value* meta) {
+  if (meta == nullptr || !meta->IsObject()) return {};
+  std::string s;
+  for (const auto& m : meta->GetObject()) {
+    std::string_view key(m.name.GetString(), m.name.GetStringLength());
+    if (reserved_meta_key(key)) continue;
+    s += (s.empty() ? "" : ",") + json::quote(key) + ":" + json::to_string(m.value);
+  }
+  return s;
 }
 
 }  // namespace
@@ -84,7 +106,8 @@ ClientIdentity identity_from_meta(const json::Value& message) {
   const auto* params = json::member(message, "params");
   const auto* meta = params ? json::member(*params, "_meta") : nullptr;
   if (meta == nullptr) return who;
-  who.capabilities = compact_or(json::member(*meta, modern::k_meta_client_capabilities), "{}");
+  who.capabilities =
+      without_tasks_extension(json::member(*meta, modern::k_meta_client_capabilities));
   who.info = compact_or(json::member(*meta, modern::k_meta_client_info), "");
   who.log_level = std::string(json::string_or_empty(json::member(*meta, modern::k_meta_log_level)));
   return who;
@@ -125,8 +148,7 @@ std::string strip(json::Document& message) {
     auto meta = params->value.FindMember("_meta");
     if (meta != params->value.MemberEnd() && meta->value.IsObject()) {
       for (auto it = meta->value.MemberBegin(); it != meta->value.MemberEnd();) {
-        if (std::string_view(it->name.GetString(), it->name.GetStringLength())
-                .rfind("io.modelcontextprotocol/", 0) == 0) {
+        if (reserved_meta_key(std::string_view(it->name.GetString(), it->name.GetStringLength()))) {
           it = meta->value.EraseMember(it);
         } else {
           ++it;
@@ -157,6 +179,9 @@ std::string initialize_result(const json::Value& discover_result,
       instructions && instructions->IsString()) {
     s += ",\"instructions\":" + json::to_string(*instructions);
   }
+  // Its own `_meta` (trace context, SEP-414) goes with it; server info moved out above.
+  auto carried = carried_meta(meta);
+  if (!carried.empty()) s += ",\"_meta\":{" + carried + "}";
   return s + "}";
 }
 
@@ -174,13 +199,15 @@ std::string discover_result(const json::Value& initialize_result) {
   std::string s =
       "{\"resultType\":\"complete\",\"ttlMs\":0,\"cacheScope\":\"private\",\"supportedVersions\":"
       "[" +
-      json::quote(modern::k_version) +
-      "],\"capabilities\":" + compact_or(json::member(initialize_result, "capabilities"), "{}");
+      json::quote(modern::k_version) + "],\"capabilities\":" +
+      without_tasks_extension(json::member(initialize_result, "capabilities"));
   if (const auto* instructions = json::member(initialize_result, "instructions");
       instructions && instructions->IsString()) {
     s += ",\"instructions\":" + json::to_string(*instructions);
   }
-  return s + ",\"_meta\":{\"" + modern::k_meta_server_info + "\":" + info + "}}";
+  auto carried = carried_meta(json::member(initialize_result, "_meta"));
+  return s + ",\"_meta\":{\"" + modern::k_meta_server_info + "\":" + info +
+         (carried.empty() ? "" : "," + carried) + "}}";
 }
 
 bool is_task_handle(const json::Value& result) {

@@ -26,30 +26,35 @@ struct ClientIdentity {
 
 /// The identity a 2025 client gave in its initialize params.
 ClientIdentity identity_from_initialize(const json::Value* params);
-/// The identity a 2026 client's request carries in its `_meta`.
+/// The identity a 2026 client's request carries in its `_meta`, its capabilities without the
+/// Tasks extension (what the bridge offers a 2025 server for it).
 ClientIdentity identity_from_meta(const json::Value& message);
 
 /// The `_meta` object of a request at revision 2026-07-28 from this identity (compact JSON).
 std::string envelope(const ClientIdentity& who);
 
 /// Adds the envelope keys to the request's params._meta (keeping the client's own keys, such
-/// as progressToken) and returns the new text.
+/// as progressToken and the trace context of SEP-414: traceparent, tracestate, baggage) and
+/// returns the new text.
 std::string stamp(json::Document& message, const ClientIdentity& who);
 
 /// Removes the envelope keys (io.modelcontextprotocol/*) from params._meta, for a 2025
-/// server, and returns the new text.
+/// server, and returns the new text; every other key (trace context) stays.
 std::string strip(json::Document& message);
 
 /// A 2025 initialize result (compact JSON) from a server/discover result: the client's
-/// requested version when the bridge speaks it, the server's capabilities, info and
-/// instructions.
+/// requested version when the bridge speaks it, the server's capabilities (extensions
+/// unchanged but the Tasks one), info, instructions and the `_meta` keys that are not
+/// reserved (trace context).
 std::string initialize_result(const json::Value& discover_result,
                               std::string_view requested_version);
 
 /// An initialize request's params for a 2025 server, made from a 2026 client's identity.
 std::string initialize_params(const ClientIdentity& who);
 
-/// A server/discover result (compact JSON) from a 2025 server's initialize result.
+/// A server/discover result (compact JSON) from a 2025 server's initialize result: its
+/// capabilities (extensions unchanged but the Tasks one), instructions, and `_meta` with the
+/// server info beside the initialize result's own keys (trace context).
 std::string discover_result(const json::Value& initialize_result);
 
 /// One request the server embedded in an input_required result.

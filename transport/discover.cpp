@@ -8,13 +8,35 @@ namespace {
 
 using Kind = DiscoverVerdict::Kind;
 
-/// The verdict on a JSON-RPC error, however it came (in a 2xx or a 4xx body).
+/// The verdict on a JSON-RPC error, however it came (in a 2xx or a 4xx body). The errors
+/// only a 2026-07-28 server gives mean modern: the probe is fixed and sent again once, and
+/// then the remote is one the bridge cannot talk to, never a 2025 server.
 DiscoverVerdict error_verdict(const json::Value& error, int attempt) {
   const auto* code = json::member(error, "code");
+  const int number = code != nullptr && code->IsInt() ? code->GetInt() : 0;
   const auto* data = json::member(error, "data");
   const auto* supported = data ? json::member(*data, "supported") : nullptr;
-  if (code != nullptr && code->IsInt() && code->GetInt() == modern::k_unsupported_version &&
-      supported != nullptr && supported->IsArray()) {
+  if (number == modern::k_header_mismatch) {
+    if (attempt == 0) {
+      return {Kind::ask_again, "the remote refused server/discover as HeaderMismatch: a " +
+                                   std::string(modern::k_version) +
+                                   " server; asking again with the headers computed from the body"};
+    }
+    return {Kind::unsupported, "the remote refused server/discover twice as HeaderMismatch (" +
+                                   log::redact(json::to_string(error)) + ")"};
+  }
+  if (number == modern::k_unsupported_version && (supported == nullptr || !supported->IsArray())) {
+    if (attempt == 0) {
+      return {Kind::ask_again,
+              "the remote refused server/discover as an unsupported version without listing "
+              "its own: a modern server; asking again"};
+    }
+    return {Kind::unsupported,
+            "the remote refused server/discover twice as an unsupported version without saying "
+            "which it speaks; this bridge speaks " +
+                std::string(modern::k_version) + " and the 2025 revisions"};
+  }
+  if (number == modern::k_unsupported_version) {
     bool ours = false;
     std::string modern_list;
     for (const auto& v : supported->GetArray()) {
@@ -36,6 +58,7 @@ DiscoverVerdict error_verdict(const json::Value& error, int attempt) {
                                      "; this bridge speaks " + std::string(modern::k_version) +
                                      " and the 2025 revisions"};
     }
+    // It lists 2025 revisions only: those are what it speaks, through initialize.
   }
   return {Kind::legacy, "the remote answered server/discover with an error (" +
                             log::redact(json::to_string(error)) +
@@ -86,8 +109,11 @@ void probe_era(ProbeLink& link, std::string url, std::string meta_json, bool dur
   o->modern = true;
   o->may_log_in = false;  // the bridge's own request: a refusal is an answer, not a login
   o->during_auth = during_auth;
-  o->headers = {"MCP-Protocol-Version: " + std::string(modern::k_version),
-                "Mcp-Method: server/discover"};
+  // The headers come from the body, as a server checks them (HeaderMismatch otherwise).
+  auto sent = json::parse_or_null(o->raw);
+  auto version = modern::envelope_version(sent);
+  o->headers = modern::request_headers(version.empty() ? modern::k_version : version,
+                                       "server/discover", sent);
   auto judge = [&link, url, meta_json, attempt, during_auth, done](long status,
                                                                    jsonrpc::Message* response) {
     auto verdict = discover_verdict(status, response ? &response->doc : nullptr, attempt);

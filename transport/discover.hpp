@@ -16,12 +16,19 @@ namespace claribi::transport {
 /// 2026-07-28 backward-compatibility rules.
 struct DiscoverVerdict {
   enum class Kind {
-    modern,          ///< the result lists 2026-07-28: stateless from now on
-    legacy,          ///< a 2025 server: a 4xx, an error answer, a result without 2026-07-28
+    modern,  ///< the result lists 2026-07-28: stateless from now on
+    /// a 2025 server: a 4xx, an error answer, a result without 2026-07-28; never an error
+    /// only a modern server gives (HeaderMismatch, UnsupportedProtocolVersion but one
+    /// listing 2025 revisions alone)
+    legacy,
     assumed_legacy,  ///< refused for want of credentials (401/403): 2025 until there are some
-    ask_again,       ///< the first probe refused as an unsupported version listing 2026-07-28
-    unsupported,     ///< it speaks only stateless revisions this bridge does not
-    server_failed,   ///< a 5xx: an outage, not an answer
+    /// the first probe refused as HeaderMismatch, or as an unsupported version listing
+    /// 2026-07-28 or none: a modern server; sent again, its headers from its body
+    ask_again,
+    /// a modern server the bridge cannot talk to: it speaks only stateless revisions this
+    /// bridge does not, or refused the probe twice as above
+    unsupported,
+    server_failed,  ///< a 5xx: an outage, not an answer
   };
   Kind kind = Kind::legacy;
   /// Why, in a sentence: the log line, or for `unsupported` the error to report. Empty for

@@ -175,6 +175,36 @@ std::vector<std::string> standard_headers(std::string_view method, const json::V
   return h;
 }
 
+std::vector<std::string> request_headers(std::string_view version, std::string_view method,
+                                         const json::Value& message) {
+  std::vector<std::string> h{"MCP-Protocol-Version: " + encode_header_value(version)};
+  for (auto& s : standard_headers(method, message)) h.push_back(std::move(s));
+  return h;
+}
+
+bool fixable_refusal(const json::Value& error, std::string_view version) {
+  const auto* code = json::member(error, "code");
+  if (code == nullptr || !code->IsInt()) return false;
+  if (code->GetInt() == k_header_mismatch) return true;
+  if (code->GetInt() != k_unsupported_version) return false;
+  const auto* data = json::member(error, "data");
+  const auto* supported = data ? json::member(*data, "supported") : nullptr;
+  if (supported == nullptr || !supported->IsArray()) return true;
+  for (const auto& v : supported->GetArray()) {
+    if (json::string_or_empty(&v) == version) return true;
+  }
+  return false;
+}
+
+bool reissue_when_cut(std::string_view method) {
+  constexpr std::string_view k_list = "/list";
+  if (method.size() > k_list.size() && method.substr(method.size() - k_list.size()) == k_list) {
+    return true;
+  }
+  return method == "resources/read" || method == "prompts/get" || method == "completion/complete" ||
+         method == "server/discover";
+}
+
 Result<std::vector<HeaderParam>> scan_header_params(const json::Value& input_schema) {
   Scanner s;
   std::vector<std::string> path;

@@ -41,6 +41,24 @@ std::string_view envelope_version(const json::Value& message);
 /// params.uri; tasks/*: params.taskId), each as "Name: value".
 std::vector<std::string> standard_headers(std::string_view method, const json::Value& message);
 
+/// Every header a request at `version` derives from its body: MCP-Protocol-Version, then the
+/// standard ones (`standard_headers`).
+std::vector<std::string> request_headers(std::string_view version, std::string_view method,
+                                         const json::Value& message);
+
+/// Whether a JSON-RPC error answering a request that claimed `version` is one only a
+/// 2026-07-28 (or later) server gives and the client may fix by sending the request again:
+/// HeaderMismatch (its headers recomputed from the body), or UnsupportedProtocolVersion
+/// whose `data.supported` lists `version` or lists nothing. Never a sign of a 2025 server.
+bool fixable_refusal(const json::Value& error, std::string_view version);
+
+/// Whether a request whose 2026-07-28 response stream was cut before its answer may be sent
+/// again (under a new id): that revision cannot resume a stream, and these methods change
+/// nothing (every `*/list`, resources/read, prompts/get, completion/complete,
+/// server/discover). A tools/call may be too when its tool says so (readOnlyHint or
+/// idempotentHint), which the caller knows, not this function.
+bool reissue_when_cut(std::string_view method);
+
 /// An HTTP field value for `value`: itself when it is plain visible ASCII without
 /// surrounding blanks, else the `=?base64?...?=` form of its UTF-8 bytes.
 std::string encode_header_value(std::string_view value);

@@ -23,8 +23,15 @@ struct Outgoing {
   bool internal = false;  ///< the bridge's own message (session replay), never shown to the client
   /// Claims a stateless revision in its `_meta`: sent without session, with `headers`.
   bool modern = false;
+  std::string version;  ///< that revision, as the caller gave it
   std::vector<std::string> headers;
-  bool may_log_in = true;    ///< a 401 may start the authorization round
+  /// How many of `headers`, at the front, the revision derives from the body (computed
+  /// again when the remote refuses them as HeaderMismatch); the rest are the caller's.
+  std::size_t derived_headers = 0;
+  int fixes = 0;           ///< sent again after a modern refusal (HeaderMismatch...), at most once
+  int reissues = 0;        ///< sent again under a new id after its 2026-07-28 stream was cut
+  std::string wire_id;     ///< that new id (compact JSON); empty while it goes under `id`
+  bool may_log_in = true;  ///< a 401 may start the authorization round
   bool during_auth = false;  ///< goes out while an authorization round holds the rest
   bool at_most_once = false;
   int net_retries = 0;
@@ -50,6 +57,9 @@ struct Outgoing {
   std::function<void()> on_accepted;
   /// The client's notifications/initialized: later messages wait until the remote took it.
   bool opens_gate = false;
+
+  /// The id the remote knows it by.
+  const std::string& wire() const { return wire_id.empty() ? id : wire_id; }
 };
 
 }  // namespace claribi::transport

@@ -121,13 +121,11 @@ void Remote::send(jsonrpc::Message&& message, SendExtras extras) {
   o->on_upload_progress = std::move(extras.on_upload_progress);
   o->kind = message.kind;
   if (o->kind == jsonrpc::Kind::request) {
-    const auto& version = extras.stateless_version;
-    if (!version.empty()) {
+    if (!extras.stateless_version.empty()) {
       o->modern = true;
-      o->headers.push_back("MCP-Protocol-Version: " + modern::encode_header_value(version));
-      for (auto& h : modern::standard_headers(message.method, message.doc)) {
-        o->headers.push_back(std::move(h));
-      }
+      o->version = std::move(extras.stateless_version);
+      o->headers = modern::request_headers(o->version, message.method, message.doc);
+      o->derived_headers = o->headers.size();
     }
   }
   for (auto& h : extras.headers) o->headers.push_back(std::move(h));
@@ -150,6 +148,7 @@ void Remote::abandon(const std::string& id) {
   if (it == m_in_flight.end()) return;
   auto o = it->second;
   m_in_flight.erase(it);
+  if (!o->wire_id.empty()) m_renamed.erase(o->wire_id);
   o->answered = true;
   if (o->transfer != 0) m_http.cancel(o->transfer);
 }
@@ -286,7 +285,12 @@ void Remote::finish_accepted(const std::shared_ptr<Outgoing>& o, const HttpHead&
     m_streams.open_general();
   }
   if (head.is_event_stream()) {
-    if (!is_request || o->answered || m_streams.resume(o, stream)) return;
+    if (!is_request || o->answered) return;
+    if (o->modern) {  // the stateless revision: nothing to resume
+      stateless_stream_cut(o, done, status, *stream);
+      return;
+    }
+    if (m_streams.resume(o, stream)) return;
     std::string why = "the remote closed the event stream before answering";
     if (!done.ok) why += " (" + done.error + ")";
     if (stream->invalid_events > 0) {
@@ -306,6 +310,7 @@ void Remote::finish_accepted(const std::shared_ptr<Outgoing>& o, const HttpHead&
     return;
   }
   if (head.content_type == "application/json") {
+    if (resend_fixed(o, done.body)) return;
     deliver_text(std::move(done.body), o, nullptr);
     if (is_request && !o->answered) {
       fail(o, "the remote's JSON answer holds no response to this request", status);
@@ -332,9 +337,10 @@ void Remote::finish_error(const std::shared_ptr<Outgoing>& o, const HttpHead& he
   // An error status. The remote may still have explained itself as a JSON-RPC error.
   if (o->kind == jsonrpc::Kind::request && head.content_type == "application/json" &&
       !done.body.empty()) {
+    if (resend_fixed(o, done.body)) return;
     auto parsed = jsonrpc::parse_body(done.body);
     if (parsed && parsed->size() == 1 && parsed->front().kind == jsonrpc::Kind::response &&
-        parsed->front().id == o->id) {
+        parsed->front().id == o->wire()) {
       deliver(std::move(parsed->front()), o->id);
       return;
     }
@@ -442,6 +448,7 @@ void Remote::fail(const std::shared_ptr<Outgoing>& o, std::string message, long 
   }
   if (o->answered) return;
   o->answered = true;
+  if (!o->wire_id.empty()) m_renamed.erase(o->wire_id);
   auto& table = o->internal ? m_internal : m_in_flight;
   if (auto it = table.find(o->id); it != table.end() && it->second == o) table.erase(it);
   if (o->on_answer) {
@@ -491,6 +498,7 @@ void Remote::deliver_text(std::string text, const std::shared_ptr<Outgoing>& ori
 
 void Remote::deliver(jsonrpc::Message&& m, const std::string& related) {
   if (m.kind == jsonrpc::Kind::response) {
+    if (!m_renamed.empty()) restore_client_id(m);
     if (auto it = m_internal.find(m.id); it != m_internal.end()) {
       auto o = it->second;
       m_internal.erase(it);

@@ -70,8 +70,10 @@ struct RemoteEvents {
 /// re-initializes transparently when the remote forgets the session (404), resumes cut
 /// event streams with Last-Event-ID, and keeps the GET stream for server-initiated
 /// messages open. Requests that claim 2026-07-28 in their `_meta` go statelessly, with that
-/// revision's headers; `discover` learns which era the remote speaks. All members must be
-/// called on the io thread; events are raised there.
+/// revision's headers (sent again once when the remote refuses them as HeaderMismatch), and
+/// a cut stream of theirs is never resumed: sent again under a new id, or failed;
+/// `discover` learns which era the remote speaks. All members must be called on the io
+/// thread; events are raised there.
 ///
 /// The Remote keeps the table of what is in flight, POSTs each message and decides what its
 /// answer means; the session (`Session`), the event streams (`EventStreams`), the HTTP+SSE
@@ -95,11 +97,13 @@ class Remote final : private SessionLink,
 
   /// Learns the remote's era with one `server/discover` (its `_meta` given as compact JSON,
   /// the protocol version included), following the 2026-07-28 backward-compatibility rules:
-  /// a discover result naming 2026-07-28 means modern; an unsupported-version error listing
-  /// it means once more; a 4xx or an error answer means a 2025 server, and so does a 401 or
-  /// 403 (then `assumed`: the bridge's own request never starts a login). Errors are
-  /// outages (5xx, network). `during_auth`: sent even while an authorization round holds
-  /// every other message (the era learnt again with the new credentials).
+  /// a discover result naming 2026-07-28 means modern; HeaderMismatch, or an
+  /// unsupported-version error listing it (or nothing), means once more; a 4xx or another
+  /// error answer means a 2025 server, and so does a 401 or 403 (then `assumed`: the
+  /// bridge's own request never starts a login). Errors are outages (5xx, network) and
+  /// modern servers the bridge cannot talk to. `during_auth`: sent even while an
+  /// authorization round holds every other message (the era learnt again with the new
+  /// credentials).
   void discover(std::string meta_json, std::function<void(Result<Discovery>)> done,
                 bool during_auth = false);
 
@@ -171,6 +175,19 @@ class Remote final : private SessionLink,
   /// is dropped.
   void ping();
 
+  // The answers only a 2026-07-28 remote gives (remote_stateless.cpp).
+  /// `body` refuses stateless request `o` in a way the client may fix (HeaderMismatch, an
+  /// unsupported version it lists): sends `o` again, once, its headers computed anew from
+  /// its body (true); otherwise false, and the answer is the client's.
+  bool resend_fixed(const std::shared_ptr<Outgoing>& o, const std::string& body);
+  /// The response stream of stateless request `o` ended before its answer. That revision
+  /// cannot resume it: a request that changes nothing (or a tools/call that may repeat) goes
+  /// again once under a new id; anything else fails, saying whether it may have run.
+  void stateless_stream_cut(const std::shared_ptr<Outgoing>& o, const HttpDone& done, long status,
+                            const Stream& stream);
+  /// A response to a request sent again under a new id gets the id its sender knows.
+  void restore_client_id(jsonrpc::Message& m);
+
   asio::io_context& m_io;
   HttpTransport& m_http;
   RemoteOptions m_options;
@@ -187,6 +204,7 @@ class Remote final : private SessionLink,
   Unconfirmed m_unconfirmed;
   std::unordered_map<std::string, std::shared_ptr<Outgoing>> m_in_flight;  ///< by request id
   std::unordered_map<std::string, std::shared_ptr<Outgoing>> m_internal;   ///< bridge's own
+  std::unordered_map<std::string, std::shared_ptr<Outgoing>> m_renamed;    ///< by wire id
   int m_internal_counter = 0;
   KeepAlive m_keep_alive;
   std::shared_ptr<Outgoing> m_ping;  ///< the last ping, until answered

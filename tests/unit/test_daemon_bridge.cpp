@@ -37,13 +37,13 @@ struct Router {
   bool finished = false;
   std::string pending;  ///< bytes read from the pipe, not yet a whole line
 
-  explicit Router(long timeout_ms = 0) {
+  explicit Router(long timeout_ms = 0, era::Pin pin = era::Pin::legacy) {
     REQUIRE(::pipe(fds) == 0);
     ::fcntl(fds[0], F_SETFL, O_NONBLOCK);
     out = std::make_unique<StdoutWriter>(fds[1]);
     BridgeOptions o;
     o.remote.url = *parse_url("http://127.0.0.1:8123/mcp");
-    o.protocol = era::Pin::legacy;  // no era probe: the 2025 path
+    o.protocol = pin;  // legacy by default: no era probe, the 2025 path
     o.timeout_ms = timeout_ms;
     o.make_transport = [this](asio::io_context&) { return std::make_unique<Forward>(http); };
     bridge = std::make_unique<Bridge>(io, *out, o, [this] { finished = true; });
@@ -91,6 +91,19 @@ struct Router {
     line(R"({"jsonrpc":"2.0","method":"notifications/initialized"})");
     http.answer(http.last(), 202, "", "");
     settle();
+  }
+  /// A 2025 client's handshake with a 2026-07-28 remote: the era probe, then initialize
+  /// answered here.
+  void modern_handshake() {
+    line(R"({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25",
+        "capabilities":{},"clientInfo":{"name":"c","version":"1"}}})");
+    REQUIRE(last_post().header("Mcp-Method") == "server/discover");
+    http.answer(http.last(), 200, "application/json",
+                R"({"jsonrpc":"2.0","id":"claribi-bridge-discover-1","result":{)"
+                R"("supportedVersions":["2026-07-28"],"capabilities":{"tools":{}}}})");
+    settle();
+    CHECK(json::to_string(read()["id"]) == "0");
+    line(R"({"jsonrpc":"2.0","method":"notifications/initialized"})");
   }
   /// The last POST the remote was sent.
   test::FakeTransfer& last_post() {
@@ -181,4 +194,53 @@ TEST_CASE("stdin closed: what is in flight is answered, then the session ends", 
   r.http.answer(r.http.last(), 200, "", "");
   r.settle(50);
   CHECK(r.finished);
+}
+
+TEST_CASE("a cut 2026-07-28 stream: a tool annotated idempotent is called again, others not",
+          "[router][stateless]") {
+  Router r(0, era::Pin::auto_detect);
+  r.modern_handshake();
+  r.line(R"({"jsonrpc":"2.0","id":"l","method":"tools/list"})");
+  r.http.answer(
+      r.http.last(), 200, "application/json",
+      R"({"jsonrpc":"2.0","id":"l","result":{"tools":[)"
+      R"({"name":"get_weather","annotations":{"readOnlyHint":true},"inputSchema":{"type":"object"}},)"
+      R"({"name":"tag_photo","annotations":{"idempotentHint":true},"inputSchema":{"type":"object"}},)"
+      R"({"name":"send_mail","inputSchema":{"type":"object"}}]}})");
+  CHECK(r.read()["result"]["tools"].Size() == 3);
+  auto cut = [&r] {
+    auto post = r.http.last();
+    r.http.head(post, 200, "text/event-stream");
+    r.http.event(post, "", "e1");
+    transport::HttpDone d;
+    d.ok = false;
+    d.error = "Connection reset by peer";
+    r.http.end(post, std::move(d));
+    r.settle();
+    return post;
+  };
+  for (const std::string tool : {"get_weather", "tag_photo"}) {
+    INFO(tool);
+    r.line(R"({"jsonrpc":"2.0","id":"c1","method":"tools/call","params":{"name":")" + tool +
+           R"(","arguments":{}}})");
+    auto first = cut();
+    auto& again = r.last_post();
+    REQUIRE(r.http.last() == first + 1);
+    CHECK_FALSE(again.header("Last-Event-ID"));
+    auto wire_id = json::to_string(json::parse_or_null(again.request.body)["id"]);
+    CHECK(wire_id != "\"c1\"");
+    r.http.answer(r.http.last(), 200, "application/json",
+                  R"({"jsonrpc":"2.0","id":)" + wire_id + R"(,"result":{"content":[]}})");
+    auto answer = r.read();
+    CHECK(json::to_string(answer["id"]) == "\"c1\"");  // the client's own id
+    CHECK(answer.HasMember("result"));
+  }
+  r.line(
+      R"({"jsonrpc":"2.0","id":"c2","method":"tools/call","params":{"name":"send_mail","arguments":{}}})");
+  auto first = cut();
+  CHECK(r.http.last() == first);  // not sent again
+  auto failed = r.read();
+  CHECK(json::to_string(failed["id"]) == "\"c2\"");
+  CHECK(std::string(failed["error"]["message"].GetString()).find("may or may not have run") !=
+        std::string::npos);
 }

@@ -107,3 +107,103 @@ TEST_CASE("a 2025 server's results say resultType, and lists how long to cache",
   auto error = doc(R"({"jsonrpc":"2.0","id":3,"error":{"code":1,"message":"m"}})");
   CHECK_FALSE(era::mark_complete(error, "tools/list"));
 }
+
+namespace {
+
+constexpr const char* k_trace =
+    R"("traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",)"
+    R"("tracestate":"vendor=opaque","baggage":"user=alice,tier=gold")";
+
+/// Whether `meta` carries the three trace context keys of `k_trace`, unchanged.
+bool carries_trace(const json::Value& meta) {
+  auto want = doc(std::string("{") + k_trace + "}");
+  for (const auto& key : {"traceparent", "tracestate", "baggage"}) {
+    const auto* v = json::member(meta, key);
+    if (v == nullptr || !v->IsString() || *v != want[key]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("trace context (SEP-414) crosses the eras in requests both ways", "[era][trace]") {
+  era::ClientIdentity who;
+  who.capabilities = R"({"elicitation":{}})";
+  // A 2025 client's request to a 2026-07-28 remote: stamped, its trace context kept.
+  auto call = doc(std::string(R"({"jsonrpc":"2.0","id":1,"method":"tools/call",)") +
+                  R"("params":{"name":"t","_meta":{"progressToken":3,)" + k_trace + "}}}");
+  auto stamped = doc(era::stamp(call, who));
+  CHECK(carries_trace(stamped["params"]["_meta"]));
+  CHECK(stamped["params"]["_meta"].HasMember("io.modelcontextprotocol/protocolVersion"));
+  // A 2026-07-28 client's request to a 2025 remote: the envelope goes, the trace stays.
+  auto stripped = doc(era::strip(stamped));
+  CHECK(carries_trace(stripped["params"]["_meta"]));
+  CHECK_FALSE(stripped["params"]["_meta"].HasMember("io.modelcontextprotocol/protocolVersion"));
+  // A 2026-07-28 remote's questions become requests to a 2025 client with their own _meta.
+  auto asking = doc(std::string(R"({"resultType":"input_required","inputRequests":{"q":{)") +
+                    R"("method":"elicitation/create","params":{"message":"ok?","_meta":{)" +
+                    k_trace + "}}}}}");
+  auto asked = era::parse_input_required(asking);
+  REQUIRE(asked);
+  REQUIRE(asked->requests.size() == 1);
+  CHECK(carries_trace(doc(asked->requests[0].params)["_meta"]));
+  // And the retry with the answers keeps the original request's trace context.
+  auto retry = doc(era::retry_request(json::to_string(stripped), "9", {{"q", "{}"}}, *asked));
+  CHECK(carries_trace(retry["params"]["_meta"]));
+}
+
+TEST_CASE("trace context (SEP-414) survives the results the translation rebuilds", "[era][trace]") {
+  // server/discover → a 2025 client's initialize result.
+  auto discover =
+      doc(std::string(R"({"resultType":"complete","supportedVersions":["2026-07-28"],)") +
+          R"("capabilities":{},"_meta":{"io.modelcontextprotocol/serverInfo":)" +
+          R"({"name":"s","version":"2"},)" + k_trace + "}}");
+  auto init = doc(era::initialize_result(discover, "2025-11-25"));
+  REQUIRE(init.HasMember("_meta"));
+  CHECK(carries_trace(init["_meta"]));
+  CHECK_FALSE(init["_meta"].HasMember("io.modelcontextprotocol/serverInfo"));  // serverInfo now
+  CHECK(std::string(init["serverInfo"]["name"].GetString()) == "s");
+  // A 2025 server's initialize result → a 2026-07-28 client's server/discover result.
+  auto opened = doc(std::string(R"({"protocolVersion":"2025-11-25","capabilities":{},)") +
+                    R"("serverInfo":{"name":"old","version":"1"},"_meta":{)" + k_trace + "}}");
+  auto back = doc(era::discover_result(opened));
+  CHECK(carries_trace(back["_meta"]));
+  CHECK(std::string(back["_meta"]["io.modelcontextprotocol/serverInfo"]["name"].GetString()) ==
+        "old");
+}
+
+TEST_CASE("capability extensions cross the eras unchanged, but the Tasks one",
+          "[era][extensions]") {
+  const std::string extensions =
+      R"({"io.modelcontextprotocol/tasks":{},"io.modelcontextprotocol/ui":{"mimeTypes":["text/html"]},)"
+      R"("com.example/audit":{"level":2,"sinks":["a","b"],"on":true}})";
+  const std::string kept = R"({"io.modelcontextprotocol/ui":{"mimeTypes":["text/html"]},)"
+                           R"("com.example/audit":{"level":2,"sinks":["a","b"],"on":true}})";
+  // A 2026-07-28 server's → a 2025 client (initialize from server/discover).
+  auto discover =
+      doc(R"({"supportedVersions":["2026-07-28"],"capabilities":{"tools":{},"extensions":)" +
+          extensions + "}}");
+  auto init = doc(era::initialize_result(discover, "2025-11-25"));
+  CHECK(json::to_string(init["capabilities"]["extensions"]) == kept);
+  // A 2025 client's → a 2026-07-28 server (the envelope of every request).
+  auto params = doc(R"({"capabilities":{"roots":{},"extensions":)" + extensions +
+                    R"(},"clientInfo":{"name":"c","version":"1"}})");
+  auto from_2025 = era::identity_from_initialize(&params);
+  CHECK(json::to_string(doc(from_2025.capabilities)["extensions"]) == kept);
+  // A 2026-07-28 client's → a 2025 server (the initialize the bridge sends for it).
+  auto request = doc(R"({"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{)"
+                     R"("io.modelcontextprotocol/clientCapabilities":{"extensions":)" +
+                     extensions + "}}}}");
+  auto from_2026 = era::identity_from_meta(request);
+  auto initialize = doc(era::initialize_params(from_2026));
+  CHECK(json::to_string(initialize["capabilities"]["extensions"]) == kept);
+  // A 2025 server's → a 2026-07-28 client (server/discover from initialize).
+  auto opened = doc(R"({"protocolVersion":"2025-11-25","capabilities":{"extensions":)" +
+                    extensions + R"(},"serverInfo":{"name":"old","version":"1"}})");
+  CHECK(json::to_string(doc(era::discover_result(opened))["capabilities"]["extensions"]) == kept);
+  // Only the Tasks extension: no extensions member left.
+  auto only_tasks = doc(
+      R"({"protocolVersion":"2025-11-25","capabilities":{"tools":{},"extensions":{"io.modelcontextprotocol/tasks":{}}}})");
+  CHECK(json::to_string(doc(era::discover_result(only_tasks))["capabilities"]) ==
+        R"({"tools":{}})");
+}

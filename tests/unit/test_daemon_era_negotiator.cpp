@@ -223,3 +223,47 @@ TEST_CASE("the bridge's own requests are bounded by --timeout; a late answer is 
   auto late = message(R"({"jsonrpc":"2.0","id":)" + id + R"(,"result":{}})");
   CHECK_FALSE(e.era.take_remote_message(late));
 }
+
+TEST_CASE("trace context in _meta passes the negotiator both ways", "[era][trace]") {
+  const std::string trace =
+      R"("traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",)"
+      R"("tracestate":"v=1","baggage":"k=v")";
+  auto traced = [](const jsonrpc::Message& m) {
+    const auto& meta = m.doc["params"]["_meta"];
+    return meta.HasMember("traceparent") && meta.HasMember("tracestate") &&
+           meta.HasMember("baggage");
+  };
+  {  // A 2025 client, a 2026-07-28 remote: stamped, traced.
+    Era e;
+    e.pass(k_initialize);
+    e.remote_is(true);
+    e.pass(R"({"jsonrpc":"2.0","method":"notifications/initialized"})");
+    REQUIRE(
+        e.pass(R"({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"t","_meta":{)" +
+               trace + "}}}"));
+    CHECK(traced(e.passed.back()));
+    CHECK(transport::modern::envelope_version(e.passed.back().doc) == "2026-07-28");
+  }
+  {  // A 2026-07-28 client, a 2025 remote: stripped, traced; notifications too.
+    Era e;
+    const std::string meta = std::string(R"("_meta":{")") +
+                             transport::modern::k_meta_protocol_version + R"(":"2026-07-28",)" +
+                             trace + "}";
+    e.pass(R"({"jsonrpc":"2.0","id":"d","method":"server/discover","params":{)" + meta + "}}");
+    e.remote_is(false);
+    auto again = std::move(e.links.rerouted[0]);
+    e.era.translate(again);
+    auto opened = message(R"({"jsonrpc":"2.0","id":)" + e.links.remote[0].id +
+                          R"(,"result":{"protocolVersion":"2025-11-25","capabilities":{},)"
+                          R"("serverInfo":{"name":"old","version":"1"}}})");
+    e.era.take_remote_message(opened);
+    REQUIRE(e.pass(R"({"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"t",)" + meta +
+                   "}}"));
+    CHECK(traced(e.passed.back()));
+    CHECK(transport::modern::envelope_version(e.passed.back().doc).empty());
+    REQUIRE(e.pass(R"({"jsonrpc":"2.0","method":"notifications/progress","params":{)"
+                   R"("progressToken":1,"progress":1,"_meta":{)" +
+                   trace + "}}}"));
+    CHECK(traced(e.passed.back()));
+  }
+}

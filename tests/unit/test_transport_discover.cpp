@@ -42,6 +42,10 @@ constexpr const char* k_unsupported_later =
     R"({"jsonrpc":"2.0","id":"d","error":{"code":-32022,"message":"unsupported","data":{"supported":["2027-03-01","2025-11-25"]}}})";
 constexpr const char* k_unsupported_2025 =
     R"({"jsonrpc":"2.0","id":"d","error":{"code":-32022,"message":"unsupported","data":{"supported":["2025-06-18"]}}})";
+constexpr const char* k_header_mismatch =
+    R"({"jsonrpc":"2.0","id":"d","error":{"code":-32020,"message":"Mcp-Method does not match"}})";
+constexpr const char* k_unsupported_bare =
+    R"({"jsonrpc":"2.0","id":"d","error":{"code":-32022,"message":"unsupported"}})";
 constexpr const char* k_method_not_found =
     R"({"jsonrpc":"2.0","id":"d","error":{"code":-32601,"message":"Method not found"}})";
 
@@ -78,6 +82,13 @@ TEST_CASE("the discover verdict on each kind of answer", "[discover]") {
       {400, k_unsupported_later, 0, Kind::unsupported},
       // Only a 2xx result counts as modern.
       {400, k_modern, 0, Kind::legacy},
+      // Errors only a 2026-07-28 server gives: modern, whatever the status; the probe is
+      // fixed and sent again once, then the bridge gives up rather than speak 2025.
+      {400, k_header_mismatch, 0, Kind::ask_again},
+      {200, k_header_mismatch, 0, Kind::ask_again},
+      {400, k_header_mismatch, 1, Kind::unsupported},
+      {400, k_unsupported_bare, 0, Kind::ask_again},
+      {400, k_unsupported_bare, 1, Kind::unsupported},
   };
   for (const auto& row : table) {
     INFO("HTTP " << row.status << " attempt " << row.attempt << ": "
@@ -165,4 +176,27 @@ TEST_CASE("a probe answered 503 is an outage naming the remote", "[discover][rem
   CHECK(p.outcome->error().message ==
         "HTTP 503 from http://127.0.0.1:8123/mcp to server/discover: the remote failed; try "
         "again later");
+}
+
+TEST_CASE("a probe refused as HeaderMismatch is sent again with headers from its body",
+          "[discover][remote]") {
+  Probe p;
+  p.start();
+  p.h.http.answer(p.h.http.last(), 400, "application/json", k_header_mismatch);
+  REQUIRE_FALSE(p.outcome);  // not a 2025 server: no verdict yet
+  auto& again = p.h.http.at(p.h.http.last());
+  REQUIRE(p.h.http.last() == 2);
+  CHECK(p.last_id() == R"("claribi-bridge-discover-2")");
+  auto body = claribi::json::parse_or_null(again.request.body);
+  CHECK(again.header("MCP-Protocol-Version") ==
+        std::string(claribi::json::string_or_empty(claribi::json::member(
+            body["params"]["_meta"], "io.modelcontextprotocol/protocolVersion"))));
+  CHECK(again.header("Mcp-Method") ==
+        std::string(claribi::json::string_or_empty(claribi::json::member(body, "method"))));
+  // Refused the same way again: an error to report, never a fallback to initialize.
+  p.h.http.answer(p.h.http.last(), 400, "application/json", k_header_mismatch);
+  REQUIRE(p.outcome);
+  REQUIRE_FALSE(*p.outcome);
+  CHECK(p.outcome->error().message.find("HeaderMismatch") != std::string::npos);
+  CHECK(p.h.http.last() == 2);
 }
