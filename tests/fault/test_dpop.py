@@ -13,7 +13,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import test_faults  # noqa: E402
-from dpop_fixture import DpopOAuthServer  # noqa: E402
+from dpop_fixture import DpopOAuthServer, check_proof  # noqa: E402
 from test_faults import Bridge  # noqa: E402
 
 FOLLOW = os.path.join(HERE, "..", "interop", "browser-follow.sh")
@@ -110,6 +110,14 @@ def test_a_stored_login_signs_the_next_bridge_with_the_same_key(fx):
         assert oauth.count("authorization_code") == 1, oauth.stats  # no second login
         assert oauth.violations == [], oauth.violations
         assert len(oauth.keys) == 1
+        # The GET stream and the DELETE at exit carry proofs too, each for its own method.
+        others = [(m, h) for m, rpc, h, _ in fx.state.log if m in ("GET", "DELETE") and rpc is None]
+        for method in ("GET", "DELETE"):
+            signed = [h for m, h in others if m == method and h.get("Authorization", "").startswith("DPoP ")]
+            assert signed, (method, others)
+            for h in signed:
+                claims, thumb = check_proof(h["DPoP"], method, oauth.issuer + "/mcp", h["Authorization"][5:])
+                assert thumb in oauth.keys and claims["jti"] not in oauth.jtis, claims
     finally:
         home.close()
 
