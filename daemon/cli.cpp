@@ -5,6 +5,7 @@
 #include "util/headers.hpp"
 #include "util/json.hpp"
 #include "util/log.hpp"
+#include "util/platform.hpp"
 #include "util/text.hpp"
 #include "util/tls_trust.hpp"
 
@@ -108,8 +109,9 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
       ->capture_default_str();
   app.add_option("--log-file", log_file, "Append logs to this file instead of stderr");
   app.add_option("--ca-file", ca_file,
-                 "PEM bundle of CA certificates to trust besides the system's (or "
-                 "SSL_CERT_FILE's), for the remote and its authorization server")
+                 "PEM bundle of CA certificates to trust, for the remote and its "
+                 "authorization server: on Linux besides the system's (or SSL_CERT_FILE's); "
+                 "on macOS and Windows instead of the OS's store")
       ->check(CLI::ExistingFile);
   app.add_option("--max-message-mb", max_message_mb,
                  "Largest message accepted from either side, in MiB")
@@ -333,7 +335,7 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
         no_browser || !authorize_args.empty() || !oauth_options.resource.empty() ||
         no_resource_param || oauth_options.callback_host != "127.0.0.1" ||
         oauth_options.callback_path != "/callback" || connect_timeout_s > 0 ||
-        ping_interval_s > 0 || no_cookies;
+        ping_interval_s > 0 || no_cookies || !oauth_options.workload_token_file.empty();
     if (entry_flags_here) {
       exit_code = 2;
       return fail("bridge flags for the entry go after --, e.g. install " + inv.client +
@@ -471,7 +473,7 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
     }
     inv.bridge.protocol = era::Pin::legacy;
   }
-  auto trust = tls::resolve(ca_file, env, tls::bundle_locations());
+  auto trust = tls::resolve(ca_file, env, platform::ca_bundle_locations());
   if (!trust) return fail(trust.error().message);
   remote.trust = *trust;
   remote.allow_http = allow_http;

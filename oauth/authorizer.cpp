@@ -94,13 +94,19 @@ struct Authorizer::Impl {
     auto t = store.load_tokens();
     if (!t || t->dpop_jkt.empty()) return t;
     auto key = store.dpop_key(false);
+    if (key && *key && (*key)->thumbprint() != t->dpop_jkt) key = store.dpop_key(false, true);
     if (key && *key && (*key)->thumbprint() == t->dpop_jkt) {
       o.dpop->set_key(*key);
       return t;
     }
-    CLARIBI_LOG(warn, "the DPoP key the stored tokens are bound to is "
-                          << (key ? "gone" : "unreadable (" + key.error().message + ")")
-                          << "; dropping them and signing in again");
+    if (!key) {  // the keychain did not answer: the key may well be there; keep the tokens
+      CLARIBI_LOG(warn, "cannot read the DPoP key the stored tokens are bound to ("
+                            << key.error().message << "); signing in again");
+      return std::nullopt;
+    }
+    CLARIBI_LOG(warn,
+                "the DPoP key the stored tokens are bound to is gone; dropping them and "
+                "signing in again");
     store.drop_tokens();
     return std::nullopt;
   }

@@ -73,8 +73,8 @@ void OAuthStore::drop_tokens() {
   if (!r) CLARIBI_LOG(warn, "could not remove the stored OAuth tokens: " << r.error().message);
 }
 
-Result<std::shared_ptr<const DpopKey>> OAuthStore::dpop_key(bool create) {
-  if (m_memory_key) return m_memory_key;
+Result<std::shared_ptr<const DpopKey>> OAuthStore::dpop_key(bool create, bool reload) {
+  if (m_memory_key && !reload) return m_memory_key;
   auto stored = secret(SecretKind::dpop_key);
   if (!stored) return fail("cannot read the DPoP key: " + stored.error().message);
   if (*stored) {

@@ -42,7 +42,8 @@ class OAuthStore {
   /// The key DPoP-bound tokens are bound to: the stored one, or null when there is none
   /// (with `create`, a new one, stored beside the tokens; without a keychain it lasts until
   /// exit, like the tokens).
-  Result<std::shared_ptr<const DpopKey>> dpop_key(bool create);
+  /// `reload`: read the keychain again, whatever this process holds.
+  Result<std::shared_ptr<const DpopKey>> dpop_key(bool create, bool reload = false);
 
   /// The registration stored for `issuer`, if any.
   std::optional<Registration> registration(const std::string& issuer);

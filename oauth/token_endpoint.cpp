@@ -92,7 +92,8 @@ Result<TokenSet> TokenEndpoint::request(Form form, const Client& cl, const Disco
   t.client_id = cl.id;
   t.auth_method = cl.auth_method;
   t.resource = d.resource;
-  if (key) t.dpop_jkt = key->thumbprint();
+  // Bound only when the server says so: it may answer Bearer anyway (RFC 9449 5).
+  if (key && t.token_type == "DPoP") t.dpop_jkt = key->thumbprint();
   return t;
 }
 
@@ -102,7 +103,7 @@ Result<TokenSet> TokenEndpoint::refresh(const TokenSet& old, const Client& cl) {
   d.resource = old.resource;
   d.as.issuer = old.issuer;
   d.as.token_endpoint = old.token_endpoint;
-  if (!old.dpop_jkt.empty()) d.as.dpop_algs = {"ES256"};  // a bound refresh token stays bound
+  if (!old.dpop_jkt.empty()) d.as.dpop_algs = {"ES256"};  // bound tokens refresh bound
   auto t = request({{"grant_type", "refresh_token"}, {"refresh_token", old.refresh_token}}, cl, d);
   if (!t) return fail(t.error().message);
   if (t->refresh_token.empty()) t->refresh_token = old.refresh_token;

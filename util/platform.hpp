@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <ctime>
 #include <string>
+#include <vector>
 
 #include "util/result.hpp"
 
@@ -68,6 +69,11 @@ Result<FileInfo> file_info(const std::string& path);
 /// The absolute path with every link resolved, '/' as separator; empty when it does not
 /// exist (errno tells why).
 std::string real_path(const std::string& path);
+
+/// Where the platform's CA bundle for OpenSSL may be, in order (Linux distributions keep it
+/// in different places); empty where TLS trusts the OS's own store (macOS Keychain, Windows
+/// certificate store), which libcurl's default then keeps.
+const std::vector<std::string>& ca_bundle_locations();
 
 /// A file opened for reading without following a link in its last component (POSIX
 /// O_NOFOLLOW; on Windows the reparse point itself), non-blocking so a FIFO swapped in cannot

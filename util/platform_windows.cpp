@@ -13,6 +13,11 @@
 
 namespace claribi::platform {
 
+const std::vector<std::string>& ca_bundle_locations() {
+  static const std::vector<std::string> none;  // the OS's own trust store
+  return none;
+}
+
 namespace {
 
 std::wstring wide(const std::string& utf8) {

@@ -14,21 +14,16 @@ bool readable(const std::string& path) {
 Result<std::string> read_bundle(const std::string& path, const std::string& what) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return fail("cannot read " + what + " " + path);
-  std::string text(k_max_bundle + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  if (text.size() > k_max_bundle) return fail(what + " " + path + " is larger than 16 MiB");
+  std::string text;
+  char chunk[64 * 1024];
+  while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+    text.append(chunk, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > k_max_bundle) return fail(what + " " + path + " is larger than 16 MiB");
+  }
   return text;
 }
 
 }  // namespace
-
-const std::vector<std::string>& bundle_locations() {
-  static const std::vector<std::string> paths = {
-      "/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",
-      "/etc/ssl/ca-bundle.pem", "/etc/pki/tls/cacert.pem", "/etc/ssl/cert.pem"};
-  return paths;
-}
 
 Result<std::shared_ptr<const Trust>> resolve(const std::string& extra_ca_file, const EnvLookup& env,
                                              const std::vector<std::string>& bundles) {
@@ -44,10 +39,13 @@ Result<std::shared_ptr<const Trust>> resolve(const std::string& extra_ca_file, c
       }
     }
   }
-  if (auto d = env("SSL_CERT_DIR"); d && !d->empty()) t->ca_dir = d->substr(0, d->find(':'));
+  if (auto d = env("SSL_CERT_DIR"); d && !d->empty()) {
+    // OpenSSL's list of folders; libcurl takes one. "C:\\certs" is one folder, not two.
+    t->ca_dir = d->size() > 2 && (*d)[1] == ':' ? *d : d->substr(0, d->find(':'));
+  }
   if (extra_ca_file.empty()) {
     // Named even when it is libcurl's built-in default: that one is Debian's path, and RHEL
-    // or SUSE keep theirs elsewhere.
+    // or SUSE keep theirs elsewhere. Empty on macOS and Windows: the OS's store stays.
     t->ca_file = base;
     return std::shared_ptr<const Trust>(t);
   }
@@ -56,7 +54,7 @@ Result<std::shared_ptr<const Trust>> resolve(const std::string& extra_ca_file, c
   if (extra->find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
     return fail("the --ca-file " + extra_ca_file + " holds no PEM certificate");
   }
-  if (base.empty()) {  // no bundle of our own to add to (Windows: the system store)
+  if (base.empty()) {  // macOS, Windows: no bundle file to add to; as before, this one file
     t->ca_file = extra_ca_file;
     return std::shared_ptr<const Trust>(t);
   }

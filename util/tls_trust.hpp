@@ -22,15 +22,12 @@ struct Trust {
   std::string ca_blob;  ///< CURLOPT_CAINFO_BLOB: the platform's bundle and the user's CAs
 };
 
-/// Where Linux distributions keep their CA bundle: Debian and Ubuntu, RHEL and Fedora,
-/// SUSE, older RHEL, Alpine and the BSDs. The first that exists is the platform's.
-const std::vector<std::string>& bundle_locations();
-
 /// The trust for `extra_ca_file` (--ca-file; empty: none) and the environment `env`:
 /// SSL_CERT_FILE replaces the platform's bundle and SSL_CERT_DIR its directory, as in
 /// OpenSSL; `extra_ca_file` is added to whichever bundle is in force. `bundles` are the
-/// candidate locations of the platform's bundle, in order. Fails, naming the file, when a
-/// file cannot be read or `extra_ca_file` holds no PEM certificate.
+/// candidate locations of the platform's bundle, in order (platform::ca_bundle_locations;
+/// none on macOS and Windows, where `extra_ca_file` alone is given to libcurl). Fails, naming the
+/// file, when a file cannot be read or `extra_ca_file` holds no PEM certificate.
 Result<std::shared_ptr<const Trust>> resolve(const std::string& extra_ca_file, const EnvLookup& env,
                                              const std::vector<std::string>& bundles);
 

@@ -400,3 +400,19 @@ TEST_CASE("the resource asked for is the chosen one, or none at all", "[oauth]")
     CHECK_FALSE(Fixture::has(f.http->seen.back().body, "resource="));
   }
 }
+
+TEST_CASE("a Bearer answer to a DPoP token request is used as Bearer, unbound", "[oauth][dpop]") {
+  Fixture f;
+  f.m2m();
+  f.http->on("GET", k_as_meta, 200,
+             R"({"issuer":"https://as.example","token_endpoint":"https://as.example/token",
+                 "dpop_signing_alg_values_supported":["ES256"]})");
+  f.grants("plain-anyway");
+  auto t = Authorizer(f.o).login(Challenge{});
+  REQUIRE(t);
+  CHECK(t->token_type == "Bearer");
+  CHECK(t->dpop_jkt.empty());  // so losing the key later costs these tokens nothing
+  const auto& h = f.http->seen.back().headers;
+  CHECK(std::any_of(h.begin(), h.end(),
+                    [](const std::string& x) { return x.rfind("DPoP: ", 0) == 0; }));
+}
