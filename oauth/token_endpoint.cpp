@@ -111,12 +111,21 @@ Result<TokenSet> TokenEndpoint::refresh(const TokenSet& old, const Client& cl) {
   return t;
 }
 
+namespace {
+
+/// The scopes of a grant without a user: no refresh token is wanted (nobody would sign in
+/// again to replace it), so offline_access is left out.
+void add_machine_scope(Form& form, std::vector<std::string> scopes) {
+  scopes.erase(std::remove(scopes.begin(), scopes.end(), "offline_access"), scopes.end());
+  if (!scopes.empty()) form.emplace_back("scope", join_words(scopes));
+}
+
+}  // namespace
+
 Result<TokenSet> TokenEndpoint::client_credentials(const Client& cl, const Discovery& d,
                                                    const std::vector<std::string>& scopes) {
   Form form{{"grant_type", "client_credentials"}};
-  auto wanted = scopes;
-  wanted.erase(std::remove(wanted.begin(), wanted.end(), "offline_access"), wanted.end());
-  if (!wanted.empty()) form.emplace_back("scope", join_words(wanted));
+  add_machine_scope(form, scopes);
   return request(std::move(form), cl, d);
 }
 
@@ -125,9 +134,7 @@ Result<TokenSet> TokenEndpoint::jwt_bearer(const Client& cl, const Discovery& d,
                                            const std::string& assertion) {
   Form form{{"grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"},
             {"assertion", assertion}};
-  auto wanted = scopes;
-  wanted.erase(std::remove(wanted.begin(), wanted.end(), "offline_access"), wanted.end());
-  if (!wanted.empty()) form.emplace_back("scope", join_words(wanted));
+  add_machine_scope(form, scopes);
   return request(std::move(form), cl, d);
 }
 
