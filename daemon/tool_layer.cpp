@@ -246,8 +246,7 @@ PreparedRequest ToolLayer::prepare_request(jsonrpc::Message& m) const {
   }
   if (auto invalid = m_invalid.find(name); invalid != m_invalid.end()) {
     out.outcome = PreparedRequest::Outcome::rpc_error;
-    out.message = "tool '" + name + "' is not available through claribi-bridge: the remote " +
-                  "declares it with an invalid x-mcp-header (" + invalid->second + ")";
+    out.message = "tool '" + name + "' is not available through claribi-bridge: " + invalid->second;
     return out;
   }
   auto info = m_tools.find(name);
@@ -320,6 +319,24 @@ bool ToolLayer::rewrite_response(const std::string& method, jsonrpc::Message& m)
     }
     std::string name(json::string_or_empty(json::member(*it, "name")));
     m_listed.insert(name);
+    // Which of two "name" or "inputSchema" members a client reads is its parser's choice, so
+    // neither the policy nor a path twin can judge the tool: it is no tool to offer.
+    if (auto twice = repeated_key(&*it); !twice.empty()) {
+      std::string why = "the remote lists it with '" + twice + "' more than once";
+      CLARIBI_LOG(warn, "hiding tool '" << name << "': " << why);
+      for (const auto& member : it->GetObject()) {
+        if (std::string_view(member.name.GetString(), member.name.GetStringLength()) != "name")
+          continue;
+        std::string each(json::string_or_empty(&member.value));
+        m_invalid[each] = why;
+        m_tools.erase(each);
+        m_idempotent.erase(each);
+      }
+      it = list.Erase(it);
+      changed = true;
+      continue;
+    }
+    m_invalid.erase(name);
     const auto* annotations = json::member(*it, "annotations");
     auto hint = [&](const char* key) {
       const auto* v = annotations ? json::member(*annotations, key) : nullptr;
@@ -341,13 +358,13 @@ bool ToolLayer::rewrite_response(const std::string& method, jsonrpc::Message& m)
       auto params = transport::modern::scan_header_params(schema->value);
       if (!params) {
         CLARIBI_LOG(warn, "hiding tool '" << name << "': " << params.error().message);
-        m_invalid[name] = params.error().message;
+        m_invalid[name] =
+            "the remote declares it with an invalid x-mcp-header (" + params.error().message + ")";
         m_tools.erase(name);
         it = list.Erase(it);
         changed = true;
         continue;
       }
-      m_invalid.erase(name);
       info.header_params = std::move(*params);
     }
     auto props = schema != it->MemberEnd() && schema->value.IsObject()

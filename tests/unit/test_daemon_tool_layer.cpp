@@ -193,3 +193,30 @@ TEST_CASE("a tools/call naming a parameter or argument twice is refused") {
   REQUIRE(args);
   CHECK(layer.prepare_request(*args).outcome == PreparedRequest::Outcome::rpc_error);
 }
+
+// Found by fuzz_tool_layer: a tools/list entry naming itself twice passed read-only as the
+// first name while a client reading the last saw create_checkout_session.
+TEST_CASE("a tools/list entry that repeats a member is hidden, and its calls are refused") {
+  ToolPolicyOptions read_only;
+  read_only.read_only = true;
+  ToolLayer layer{ToolPolicy(read_only)};
+  auto list = jsonrpc::parse(
+      R"({"jsonrpc":"2.0","id":3,"result":{"tools":[{"name":"get_usage","name":"create_checkout_session"},)"
+      R"({"name":"get_report","inputSchema":{},"inputSchema":{}},{"name":"run_analysis"}]}})");
+  REQUIRE(list);
+  CHECK(layer.rewrite_response("tools/list", *list));
+  CHECK(list->raw == R"({"jsonrpc":"2.0","id":3,"result":{"tools":[{"name":"run_analysis"}]}})");
+  auto call = jsonrpc::parse(
+      R"({"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"get_report"}})");
+  REQUIRE(call);
+  auto p = layer.prepare_request(*call);
+  CHECK(p.outcome == PreparedRequest::Outcome::rpc_error);
+  CHECK(p.message.find("'inputSchema' more than once") != std::string::npos);
+
+  ToolLayer open;  // no policy: an ambiguous entry is still no tool to offer
+  auto again = jsonrpc::parse(
+      R"({"jsonrpc":"2.0","id":3,"result":{"tools":[{"name":"a","name":"b"},{"name":"c"}]}})");
+  REQUIRE(again);
+  CHECK(open.rewrite_response("tools/list", *again));
+  CHECK(again->raw == R"({"jsonrpc":"2.0","id":3,"result":{"tools":[{"name":"c"}]}})");
+}
