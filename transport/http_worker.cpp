@@ -6,11 +6,15 @@
 #include "util/text.hpp"
 
 #include <curl/curl.h>
+#include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <vector>
 
 namespace claribi::transport {
 namespace {
@@ -21,25 +25,31 @@ struct GlobalInit {
 
 }  // namespace
 
-/// libcurl's cookie engine over a share handle: easy handles are set up on the io thread and
-/// run on the worker's, so the shared data is locked.
+/// libcurl's cookie engine over a share handle. Every transfer runs on the io thread, so
+/// the shared data needs no lock.
 struct HttpWorker::CookieJar {
   CURLSH* share = curl_share_init();
-  std::mutex locks[CURL_LOCK_DATA_LAST];
 
-  CookieJar() {
-    curl_share_setopt(share, CURLSHOPT_LOCKFUNC, &CookieJar::lock);
-    curl_share_setopt(share, CURLSHOPT_UNLOCKFUNC, &CookieJar::unlock);
-    curl_share_setopt(share, CURLSHOPT_USERDATA, this);
-    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
-  }
+  CookieJar() { curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE); }
   ~CookieJar() { curl_share_cleanup(share); }  // after every easy handle using it
-  static void lock(CURL*, curl_lock_data data, curl_lock_access, void* self) {
-    static_cast<CookieJar*>(self)->locks[data].lock();
-  }
-  static void unlock(CURL*, curl_lock_data data, void* self) {
-    static_cast<CookieJar*>(self)->locks[data].unlock();
-  }
+};
+
+/// A socket libcurl asked to have watched: its descriptor lent to Asio for waiting only.
+/// libcurl opens and closes it; here it is released, never closed.
+struct HttpWorker::Socket {
+  explicit Socket(asio::io_context& io) : sock(io) {}
+  asio::ip::tcp::socket sock;
+  std::intptr_t fd = 0;
+  int wanted = 0;  ///< CURL_POLL_IN, CURL_POLL_OUT or CURL_POLL_INOUT
+  bool read_waiting = false;
+  bool write_waiting = false;
+};
+
+/// libcurl's single timeout. `generation` tells a stale expiry from the one in force.
+struct HttpWorker::Timer {
+  explicit Timer(asio::io_context& io) : timer(io) {}
+  asio::steady_timer timer;
+  std::uint64_t generation = 0;
 };
 
 /// Where an upload body stands: which part, the open file, encoded text not yet handed out.
@@ -114,22 +124,146 @@ struct HttpWorker::Transfer {
   }
 };
 
-HttpWorker::HttpWorker(asio::io_context& io, bool cookies) : m_io(io) {
+struct HttpWorker::Callbacks {
+  /// libcurl wants `fd` watched for `what`, or no longer (CURL_POLL_REMOVE, just before it
+  /// closes the socket).
+  static int socket(CURL*, curl_socket_t fd, int what, void* self, void*) {
+    auto* w = static_cast<HttpWorker*>(self);
+    auto key = static_cast<std::intptr_t>(fd);
+    auto it = w->m_sockets.find(key);
+    if (what == CURL_POLL_REMOVE) {
+      if (it != w->m_sockets.end()) {
+        asio::error_code ignored;
+        it->second->sock.release(ignored);  // its waits end with operation_aborted
+        w->m_sockets.erase(it);
+      }
+      return 0;
+    }
+    if (it == w->m_sockets.end()) {
+      auto s = std::make_shared<Socket>(w->m_io);
+      s->fd = key;
+      asio::error_code ec;
+      s->sock.assign(asio::ip::tcp::v4(), fd, ec);
+      if (ec) {
+        CLARIBI_LOG(error, "cannot watch a socket of libcurl: " << ec.message());
+        return -1;  // libcurl fails the transfers rather than wait forever
+      }
+      it = w->m_sockets.emplace(key, std::move(s)).first;
+    }
+    it->second->wanted = what;
+    w->watch(it->second);
+    return 0;
+  }
+
+  /// libcurl wants `act(timeout)` in `timeout_ms` (0: as soon as it may be called again),
+  /// or never (-1). Never called from here: libcurl refuses calls from its callbacks.
+  static int timer(CURLM*, long timeout_ms, void* self) {
+    auto* w = static_cast<HttpWorker*>(self);
+    auto& t = *w->m_timer;
+    auto generation = ++t.generation;
+    t.timer.cancel();
+    if (timeout_ms < 0) return 0;
+    auto fire = [w, generation, running = std::weak_ptr<bool>(w->m_running)] {
+      auto alive = running.lock();
+      if (alive && *alive && w->m_timer->generation == generation) {
+        w->act(static_cast<std::intptr_t>(CURL_SOCKET_TIMEOUT), 0);
+      }
+    };
+    if (timeout_ms == 0) {
+      asio::post(w->m_io, fire);
+      return 0;
+    }
+    t.timer.expires_after(std::chrono::milliseconds(timeout_ms));
+    t.timer.async_wait([fire](const asio::error_code& ec) {
+      if (!ec) fire();
+    });
+    return 0;
+  }
+};
+
+HttpWorker::HttpWorker(asio::io_context& io, bool cookies)
+    : m_io(io), m_timer(std::make_unique<Timer>(io)) {
   static GlobalInit init;
   m_multi = curl_multi_init();
+  auto* multi = static_cast<CURLM*>(m_multi);
+  curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &Callbacks::socket);
+  curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, this);
+  curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &Callbacks::timer);
+  curl_multi_setopt(multi, CURLMOPT_TIMERDATA, this);
   if (cookies) m_cookies = std::make_unique<CookieJar>();
-  m_thread = std::thread([this] { run(); });
 }
 
 HttpWorker::~HttpWorker() {
-  {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    m_stop = true;
+  *m_running = false;
+  auto* multi = static_cast<CURLM*>(m_multi);
+  for (auto& [id, t] : m_live) curl_multi_remove_handle(multi, t->easy);
+  m_live.clear();  // their easy handles go before the cookie jar they share
+  curl_multi_cleanup(multi);
+  for (auto& [fd, s] : m_sockets) {  // libcurl closed them, or will: never Asio
+    asio::error_code ignored;
+    s->sock.release(ignored);
   }
-  curl_multi_wakeup(static_cast<CURLM*>(m_multi));
-  m_thread.join();
-  m_to_add.clear();  // their easy handles go before the cookie jar they share
-  curl_multi_cleanup(static_cast<CURLM*>(m_multi));
+  m_sockets.clear();
+  m_timer->timer.cancel();
+}
+
+void HttpWorker::act(std::intptr_t socket, int events) {
+  auto* multi = static_cast<CURLM*>(m_multi);
+  int running = 0;
+  curl_multi_socket_action(multi, static_cast<curl_socket_t>(socket), events, &running);
+  int queued = 0;
+  while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
+    if (msg->msg != CURLMSG_DONE) continue;
+    Transfer* raw = nullptr;
+    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &raw);
+    auto code = msg->data.result;
+    curl_multi_remove_handle(multi, msg->easy_handle);
+    finish(*raw, code);
+    m_live.erase(raw->id);
+  }
+}
+
+void HttpWorker::watch(const std::shared_ptr<Socket>& s) {
+  std::weak_ptr<Socket> weak = s;
+  std::weak_ptr<bool> running = m_running;
+  auto arm = [&](asio::socket_base::wait_type type, bool& waiting, int event) {
+    waiting = true;
+    s->sock.async_wait(type, [this, weak, running, event](const asio::error_code& ec) {
+      auto alive = running.lock();
+      auto socket = weak.lock();
+      if (!alive || !*alive || !socket) return;
+      (event == CURL_CSELECT_IN ? socket->read_waiting : socket->write_waiting) = false;
+      if (ec == asio::error::operation_aborted) return;
+      on_ready(weak, ec ? (event | CURL_CSELECT_ERR) : event);
+    });
+  };
+  if ((s->wanted & CURL_POLL_IN) != 0 && !s->read_waiting) {
+    arm(asio::socket_base::wait_read, s->read_waiting, CURL_CSELECT_IN);
+  }
+  if ((s->wanted & CURL_POLL_OUT) != 0 && !s->write_waiting) {
+    arm(asio::socket_base::wait_write, s->write_waiting, CURL_CSELECT_OUT);
+  }
+}
+
+void HttpWorker::on_ready(const std::weak_ptr<Socket>& weak, int event) {
+  auto s = weak.lock();
+  if (!s) return;
+  bool read = (event & CURL_CSELECT_IN) != 0;
+  int wanted = read ? CURL_POLL_IN : CURL_POLL_OUT;
+  if ((s->wanted & wanted) == 0) return;  // libcurl stopped wanting it meanwhile
+  act(s->fd, event);
+  s = weak.lock();  // libcurl may have let the socket go
+  if (!s) return;
+  watch(s);
+  // Asio's reactor reports readiness once (edge-triggered epoll, kqueue's EV_CLEAR): what
+  // libcurl left unread, or room it did not fill, would not be reported again. Go on while
+  // the socket is still ready, as a level-triggered poll would; after other handlers.
+  if ((s->wanted & wanted) != 0 && platform::socket_ready(s->fd, read, !read) != 0) {
+    asio::post(m_io, [this, weak, running = std::weak_ptr<bool>(m_running), event] {
+      auto alive = running.lock();
+      if (alive && *alive) on_ready(weak, event & ~CURL_CSELECT_ERR);
+    });
+  }
 }
 
 HttpWorker::TransferId HttpWorker::start(HttpRequest request, HttpHandlers handlers) {
@@ -154,6 +288,9 @@ HttpWorker::TransferId HttpWorker::start(HttpRequest request, HttpHandlers handl
   curl_easy_setopt(e, CURLOPT_USERAGENT, "claribi-bridge/" CLARIBI_VERSION);
   curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+  // Over TLS the remote may speak HTTP/2: a request waits for a connection it can share
+  // rather than open its own, so 64 calls in flight make one connection and one handshake.
+  if (r.url.rfind("https://", 0) == 0) curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
   // JSON-RPC answers are small and 64 transfers may be in flight; a 4 KiB receive buffer
   // (libcurl defaults to 16 KiB each) keeps peak memory down at no measurable speed cost.
   curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 4096L);
@@ -207,11 +344,9 @@ HttpWorker::TransferId HttpWorker::start(HttpRequest request, HttpHandlers handl
   }
 
   auto id = t->id;
-  {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    m_to_add.push_back(std::move(t));
-  }
-  curl_multi_wakeup(static_cast<CURLM*>(m_multi));
+  // libcurl asks for its timeout at once (timer callback, 0 ms), which starts the transfer.
+  curl_multi_add_handle(static_cast<CURLM*>(m_multi), e);
+  m_live.emplace(id, std::move(t));
   return id;
 }
 
@@ -220,11 +355,10 @@ void HttpWorker::cancel(TransferId id) {
   if (it == m_alive.end()) return;
   *it->second = false;
   m_alive.erase(it);
-  {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    m_to_cancel.push_back(id);
-  }
-  curl_multi_wakeup(static_cast<CURLM*>(m_multi));
+  auto live = m_live.find(id);
+  if (live == m_live.end()) return;  // it ended; its completion, posted, will not run
+  curl_multi_remove_handle(static_cast<CURLM*>(m_multi), live->second->easy);
+  m_live.erase(live);
 }
 
 std::size_t HttpWorker::on_header(char* data, std::size_t size, std::size_t n, void* self) {
@@ -436,46 +570,6 @@ void HttpWorker::finish(Transfer& t, int curl_code) {
     m_alive.erase(id);
     if (fn) fn(std::move(done));
   });
-}
-
-void HttpWorker::run() {
-  auto* multi = static_cast<CURLM*>(m_multi);
-  std::unordered_map<TransferId, std::unique_ptr<Transfer>> live;
-  for (;;) {
-    std::vector<std::unique_ptr<Transfer>> to_add;
-    std::vector<TransferId> to_cancel;
-    {
-      std::lock_guard<std::mutex> lock(m_mutex);
-      if (m_stop) break;
-      to_add.swap(m_to_add);
-      to_cancel.swap(m_to_cancel);
-    }
-    for (auto& t : to_add) {
-      curl_multi_add_handle(multi, t->easy);
-      live.emplace(t->id, std::move(t));
-    }
-    for (auto id : to_cancel) {
-      auto it = live.find(id);
-      if (it == live.end()) continue;
-      curl_multi_remove_handle(multi, it->second->easy);
-      live.erase(it);
-    }
-    int running = 0;
-    curl_multi_perform(multi, &running);
-    int queued = 0;
-    while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
-      if (msg->msg != CURLMSG_DONE) continue;
-      Transfer* raw = nullptr;
-      curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &raw);
-      auto code = msg->data.result;
-      curl_multi_remove_handle(multi, msg->easy_handle);
-      auto it = live.find(raw->id);
-      finish(*raw, code);
-      live.erase(it);
-    }
-    curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
-  }
-  for (auto& [id, t] : live) curl_multi_remove_handle(multi, t->easy);
 }
 
 }  // namespace claribi::transport

@@ -2,25 +2,24 @@
 
 #include <asio/io_context.hpp>
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <unordered_map>
-#include <vector>
 
 #include "transport/http_transport.hpp"
 
 namespace claribi::transport {
 
-/// Drives every HTTP transfer of the process on one thread with a libcurl multi handle
-/// (`curl_multi_poll`, woken by `curl_multi_wakeup`), so any number of requests and
-/// streams proceed at once without blocking the io thread. With `cookies`, every transfer
-/// shares one in-memory cookie jar (sticky sessions behind load balancers): what the remote
-/// sets is sent back on later requests of this worker, and never written anywhere.
+/// Drives every HTTP transfer of the process from the io thread with a libcurl multi handle
+/// on its socket interface: libcurl names the sockets it wants watched and when it wants
+/// its timeout, Asio waits on them, and `curl_multi_socket_action` runs where the request
+/// was made and where its answer is read, with no thread between. Any number of requests and
+/// streams proceed at once without blocking the io thread: libcurl's sockets never block.
+/// With `cookies`, every transfer shares one in-memory cookie jar (sticky sessions behind
+/// load balancers): what the remote sets is sent back on later requests of this worker, and
+/// never written anywhere.
 class HttpWorker final : public HttpTransport {
  public:
   explicit HttpWorker(asio::io_context& io, bool cookies = true);
@@ -30,14 +29,19 @@ class HttpWorker final : public HttpTransport {
 
   /// Io thread. Starts a transfer; handlers are posted to the io context.
   TransferId start(HttpRequest request, HttpHandlers handlers) override;
-
   /// Io thread. Drops a transfer; none of its handlers runs after this returns.
   void cancel(TransferId id) override;
 
  private:
   struct Transfer;
-  void run();
+  struct Socket;
+  /// Runs libcurl for `socket` (or its timeout) and ends the transfers that finished.
+  void act(std::intptr_t socket, int events);
+  /// Asks Asio to tell when `socket` can be read or written, as libcurl wants.
+  void watch(const std::shared_ptr<Socket>& socket);
+  void on_ready(const std::weak_ptr<Socket>& socket, int event);
   void finish(Transfer& t, int curl_code);
+  struct Callbacks;  ///< libcurl's socket and timer callbacks, in its own types
   static std::size_t on_write(char* data, std::size_t size, std::size_t n, void* self);
   static std::size_t on_header(char* data, std::size_t size, std::size_t n, void* self);
   static std::size_t on_read(char* buffer, std::size_t size, std::size_t n, void* self);
@@ -50,13 +54,14 @@ class HttpWorker final : public HttpTransport {
   void* m_multi;  // CURLM*, kept opaque so users need not include curl.h
   struct CookieJar;
   std::unique_ptr<CookieJar> m_cookies;  ///< null: no cookies
-  std::thread m_thread;
-  std::mutex m_mutex;
-  std::vector<std::unique_ptr<Transfer>> m_to_add;
-  std::vector<TransferId> m_to_cancel;
-  bool m_stop = false;
-  std::atomic<TransferId> m_next_id{1};
-  // Io thread only: live flags consulted before running a posted handler.
+  struct Timer;
+  std::unique_ptr<Timer> m_timer;  ///< libcurl's one timeout
+  std::unordered_map<std::intptr_t, std::shared_ptr<Socket>> m_sockets;
+  std::unordered_map<TransferId, std::unique_ptr<Transfer>> m_live;
+  TransferId m_next_id = 1;
+  /// False once the worker is gone: what it posted or armed checks it first.
+  std::shared_ptr<bool> m_running = std::make_shared<bool>(true);
+  // Live flags consulted before running a posted handler.
   std::unordered_map<TransferId, std::shared_ptr<bool>> m_alive;
 };
 

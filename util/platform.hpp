@@ -56,6 +56,11 @@ void release_free_memory();
 /// The running executable's absolute path, links resolved; empty when unknown.
 std::string own_executable();
 
+/// Which of reading and writing a socket would do now without waiting (a zero-timeout
+/// poll; WSAPoll on Windows): bit 1 readable (or closed, or in error), bit 2 writable.
+/// `socket` is a descriptor or a SOCKET.
+int socket_ready(std::intptr_t socket, bool read, bool write);
+
 /// What a path names, after following links.
 struct FileInfo {
   enum class Kind { regular, directory, fifo, device, other } kind = Kind::other;

@@ -3,6 +3,7 @@
 #include "util/platform.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -72,6 +73,16 @@ Result<void> replace_file(const std::string& from, const std::string& to) {
 
 bool stdin_is_terminal() {
   return ::isatty(0) != 0;
+}
+
+int socket_ready(std::intptr_t socket, bool read, bool write) {
+  pollfd p{static_cast<int>(socket),
+           static_cast<short>((read ? POLLIN : 0) | (write ? POLLOUT : 0)), 0};
+  if (::poll(&p, 1, 0) <= 0) return 0;
+  int out = 0;
+  if ((p.revents & (POLLIN | POLLHUP | POLLERR)) != 0 && read) out |= 1;
+  if ((p.revents & (POLLOUT | POLLERR)) != 0 && write) out |= 2;
+  return out;
 }
 
 struct HiddenInput::Saved {

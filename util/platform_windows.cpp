@@ -1,6 +1,9 @@
 // The Windows definitions of util/platform.hpp (CMake compiles this file on Windows only).
 #include "util/platform.hpp"
 
+// winsock2.h (WSAPoll) must come before windows.h.
+#include <winsock2.h>
+
 #include <fcntl.h>
 #include <io.h>
 #include <windows.h>
@@ -112,6 +115,17 @@ Result<void> replace_file(const std::string& from, const std::string& to) {
 bool stdin_is_terminal() {
   DWORD mode = 0;
   return GetConsoleMode(GetStdHandle(STD_INPUT_HANDLE), &mode) != 0;
+}
+
+int socket_ready(std::intptr_t socket, bool read, bool write) {
+  WSAPOLLFD p{};
+  p.fd = static_cast<SOCKET>(socket);
+  p.events = static_cast<SHORT>((read ? POLLRDNORM : 0) | (write ? POLLWRNORM : 0));
+  if (WSAPoll(&p, 1, 0) <= 0) return 0;
+  int out = 0;
+  if ((p.revents & (POLLRDNORM | POLLHUP | POLLERR)) != 0 && read) out |= 1;
+  if ((p.revents & (POLLWRNORM | POLLERR)) != 0 && write) out |= 2;
+  return out;
 }
 
 struct HiddenInput::Saved {
