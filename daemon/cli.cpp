@@ -1,6 +1,7 @@
 #include "daemon/cli.hpp"
 
 #include "daemon/credentials.hpp"
+#include "daemon/era_cache.hpp"
 #include "oauth/loopback.hpp"
 #include "util/headers.hpp"
 #include "util/json.hpp"
@@ -472,6 +473,9 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
           "2024-11-05 transport");
     }
     inv.bridge.protocol = era::Pin::legacy;
+  }
+  if (inv.bridge.protocol == era::Pin::auto_detect) {
+    inv.bridge.era_cache = EraCache::path_for(*parsed_url);
   }
   auto trust = tls::resolve(ca_file, env, platform::ca_bundle_locations());
   if (!trust) return fail(trust.error().message);
