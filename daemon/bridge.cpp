@@ -71,7 +71,8 @@ Bridge::Bridge(asio::io_context& io, StdoutWriter& out, BridgeOptions options,
                       [this](Result<std::string> a) { remote().auth_finished(std::move(a)); },
                       [this] { remote(); }}),
       m_broker(io, *this, m_table, [this] { return m_era.identity().capabilities; }),
-      m_era(io, m_options.protocol, era_peers(), m_options.timeout_ms),
+      m_era(io, m_options.protocol, era_peers(), m_options.timeout_ms,
+            EraCache(m_options.protocol == era::Pin::auto_detect ? m_options.era_cache : "")),
       m_grace(io) {
   m_auth.set_after_login(
       [this](const std::string& authorization) { return m_era.after_login(authorization); });

@@ -30,6 +30,9 @@ struct BridgeOptions {
   /// Which MCP era to speak to the remote (--protocol): learnt by one server/discover, or
   /// pinned.
   era::Pin protocol = era::Pin::auto_detect;
+  /// The file remembering the remote's era across runs (EraCache::path_for), used only
+  /// under --protocol auto; empty: none.
+  std::string era_cache;
   /// Where the Authorization header in `remote.headers` came from (none: there is none).
   CredentialSource credential_source = CredentialSource::none;
   /// When set, called once (on a helper thread) before the first message goes out: the

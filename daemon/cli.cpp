@@ -1,6 +1,7 @@
 #include "daemon/cli.hpp"
 
 #include "daemon/credentials.hpp"
+#include "daemon/era_cache.hpp"
 #include "oauth/loopback.hpp"
 #include "util/headers.hpp"
 #include "util/json.hpp"
@@ -80,7 +81,8 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
       ->capture_default_str();
   app.add_option("--protocol", protocol_name,
                  "MCP era to speak to the remote: auto (ask with server/discover, fall back to "
-                 "initialize), 2026 (stateless 2026-07-28 only) or 2025 (initialize only)")
+                 "initialize; the answer is remembered for a day in the state dir), 2026 "
+                 "(stateless 2026-07-28 only) or 2025 (initialize only)")
       ->check(CLI::IsMember({"auto", "2026", "2025"}))
       ->capture_default_str();
   app.add_flag("--allow-http", allow_http,
@@ -472,6 +474,9 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
           "2024-11-05 transport");
     }
     inv.bridge.protocol = era::Pin::legacy;
+  }
+  if (inv.bridge.protocol == era::Pin::auto_detect) {
+    inv.bridge.era_cache = EraCache::path_for(*parsed_url);
   }
   auto trust = tls::resolve(ca_file, env, platform::ca_bundle_locations());
   if (!trust) return fail(trust.error().message);

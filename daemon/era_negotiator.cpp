@@ -1,5 +1,6 @@
 #include "daemon/era_negotiator.hpp"
 
+#include "transport/discover.hpp"
 #include "transport/modern.hpp"
 #include "util/log.hpp"
 
@@ -18,8 +19,13 @@ std::string param_string(const jsonrpc::Message& m, const char* name) {
 
 }  // namespace
 
-EraNegotiator::EraNegotiator(asio::io_context& io, era::Pin pin, EraPeers peers, long timeout_ms)
-    : m_io(io), m_pin(pin), m_peers(std::move(peers)), m_timeout_ms(timeout_ms) {}
+EraNegotiator::EraNegotiator(asio::io_context& io, era::Pin pin, EraPeers peers, long timeout_ms,
+                             EraCache cache)
+    : m_io(io),
+      m_pin(pin),
+      m_peers(std::move(peers)),
+      m_timeout_ms(timeout_ms),
+      m_cache(std::move(cache)) {}
 
 EraNegotiator::OwnDone EraNegotiator::take_own(const std::string& id) {
   auto it = m_own.find(id);
@@ -71,7 +77,9 @@ bool EraNegotiator::translate(jsonrpc::Message& m) {
       m_upstream = Upstream::legacy;
     } else if (request && (m.method == "initialize" || client_modern())) {
       // A probe (a client's own server/discover) learns the era but never logs in.
-      discover_upstream(era::envelope(m_identity), m.method != "server/discover");
+      if (!use_remembered(m)) {
+        discover_upstream(era::envelope(m_identity), m.method != "server/discover");
+      }
     } else {
       return true;  // before any initialize: whatever it is, the 2025 path answers it
     }
@@ -79,6 +87,14 @@ bool EraNegotiator::translate(jsonrpc::Message& m) {
   if (m_upstream == Upstream::discovering) {
     m_held.push_back(std::move(m));
     return false;
+  }
+  if (request && m_upstream == Upstream::legacy && m.method == "initialize" && !client_modern() &&
+      m_cache.enabled()) {
+    m_watched_initialize = m.id;  // its answer names the revision
+    if (m_remembered) m_unconfirmed[m.id] = m.raw;
+  } else if (request && m_remembered && m_upstream == Upstream::modern &&
+             m_unconfirmed.size() < k_max_unconfirmed) {
+    m_unconfirmed[m.id] = m.raw;
   }
   return m_upstream == Upstream::modern ? to_modern_remote(m, request)
                                         : to_legacy_remote(m, request);
@@ -265,6 +281,7 @@ void EraNegotiator::ask_remote(const std::string& method, const std::string& par
 }
 
 bool EraNegotiator::take_remote_message(jsonrpc::Message& m) {
+  if (m.kind == jsonrpc::Kind::response && check_remembered(m)) return true;
   if (m.kind == jsonrpc::Kind::response) {
     if (!m_session_init_id.empty() && m.id == m_session_init_id) {
       on_session_opened(std::move(m));
@@ -281,6 +298,27 @@ bool EraNegotiator::take_remote_message(jsonrpc::Message& m) {
 }
 
 bool EraNegotiator::take_failure(const std::string& id, const transport::RequestFailure& f) {
+  if (auto it = m_unconfirmed.find(id); it != m_unconfirmed.end()) {
+    auto raw = std::move(it->second);
+    m_unconfirmed.erase(it);
+    // What a 2025 server answers a request without a session: not found or not understood.
+    const long s = f.http_status;
+    const bool refused = (s == 400 || s == 404 || s == 405) && m_upstream != Upstream::legacy;
+    auto again = jsonrpc::parse(refused ? std::move(raw) : std::string());
+    if (refused && again) {
+      m_peers.table.forget(id);
+      if (m_remembered) {
+        m_held.push_back(std::move(*again));
+        contradicted("answered a " + std::string(modern::k_version) +
+                     " request as a 2025 server does (HTTP " + std::to_string(s) + ")");
+      } else if (m_upstream == Upstream::discovering) {
+        m_held.push_back(std::move(*again));
+      } else {
+        m_peers.links.from_client(std::move(*again));
+      }
+      return true;
+    }
+  }
   if (!m_session_init_id.empty() && id == m_session_init_id) {
     auto failed = jsonrpc::parse(jsonrpc::error_response(id, f.code, f.message, f.data_json));
     if (failed) on_session_opened(std::move(*failed));
@@ -338,6 +376,7 @@ void EraNegotiator::on_discovered(Result<transport::Discovery>&& d) {
     m_peers.settled();
     return;
   }
+  if (!d->assumed) remember(d->modern, {});  // never a verdict for want of credentials
   if (d->modern) {
     m_upstream = Upstream::modern;
     const auto* result = json::member(d->answer.doc, "result");
@@ -372,6 +411,7 @@ void EraNegotiator::relearn(const std::string& authorization) {
       era::envelope(m_identity),
       [this, authorization](Result<transport::Discovery> d) {
         if (m_stopped) return;
+        if (d && !d->assumed) remember(d->modern, {});
         if (!d || !d->modern) {
           CLARIBI_LOG(info, "with credentials the remote still answers as a 2025 server");
           m_peers.remote.auth_finished(authorization);
@@ -446,6 +486,19 @@ void EraNegotiator::open_legacy_session() {
 
 void EraNegotiator::on_session_opened(jsonrpc::Message&& m) {
   m_session_opening = false;
+  if (m_remembered && transport::refuses_as_modern(m.doc)) {
+    // Opened on a stale verdict: the remote speaks 2026-07-28 now. What waited for the
+    // session is routed again once it has said so.
+    m_session_init_id.clear();
+    for (const auto& id : m_discover_waiting) {
+      auto again = jsonrpc::parse(jsonrpc::request(id, "server/discover", "{}"));
+      if (again) m_held.push_back(std::move(*again));
+    }
+    m_discover_waiting.clear();
+    contradicted("refused a 2025 initialize as a " + std::string(modern::k_version) +
+                 " server does");
+    return;
+  }
   auto held = std::move(m_held);
   m_held.clear();
   auto waiting = std::move(m_discover_waiting);
@@ -467,6 +520,7 @@ void EraNegotiator::on_session_opened(jsonrpc::Message&& m) {
     return;
   }
   m_initialize_result = json::to_string(*result);
+  confirmed_legacy(*result);
   auto initialized = jsonrpc::parse(jsonrpc::notification("notifications/initialized"));
   if (initialized) m_peers.links.to_remote(std::move(*initialized));
   for (const auto& id : waiting) answer_discover(id);

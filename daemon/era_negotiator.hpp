@@ -21,6 +21,7 @@
 
 #include "daemon/auth_session.hpp"
 #include "daemon/era.hpp"
+#include "daemon/era_cache.hpp"
 #include "daemon/input_broker.hpp"
 #include "daemon/links.hpp"
 #include "daemon/listen.hpp"
@@ -59,7 +60,10 @@ struct EraPeers {
 class EraNegotiator {
  public:
   /// `timeout_ms` bounds the bridge's own requests as --timeout bounds the client's (0: none).
-  EraNegotiator(asio::io_context& io, era::Pin pin, EraPeers peers, long timeout_ms = 0);
+  /// `cache`: the remote's era remembered from an earlier run, used instead of the probe
+  /// (under --protocol auto) until the remote contradicts it.
+  EraNegotiator(asio::io_context& io, era::Pin pin, EraPeers peers, long timeout_ms = 0,
+                EraCache cache = EraCache());
   ~EraNegotiator();
 
   /// Routes one client message by the two eras; false when it was answered or held here.
@@ -108,6 +112,17 @@ class EraNegotiator {
   bool to_modern_remote(jsonrpc::Message& m, bool request);
   bool to_legacy_remote(jsonrpc::Message& m, bool request);
   void discover_upstream(const std::string& meta, bool may_log_in);
+  /// The remembered era, when there is one for this first request: true when it now holds.
+  bool use_remembered(const jsonrpc::Message& m);
+  /// Remembers what the remote said of its era (a probe's verdict, an initialize's revision).
+  void remember(bool modern, const std::string& revision);
+  /// The remote answered against the remembered era (`how`): forgets it and asks; what is
+  /// held meanwhile is routed again after.
+  void contradicted(const std::string& how);
+  /// A 2025 initialize was answered: the remembered era holds; its revision is remembered.
+  void confirmed_legacy(const json::Value& initialize_result);
+  /// An answer to a request sent under the remembered era: confirms or contradicts it.
+  bool check_remembered(jsonrpc::Message& m);
   void on_discovered(Result<transport::Discovery>&& d);
   void relearn(const std::string& authorization);
   void answer_initialize(const jsonrpc::Message& m);
@@ -149,6 +164,18 @@ class EraNegotiator {
   OwnDone take_own(const std::string& id);
 
   long m_timeout_ms;
+  EraCache m_cache;
+  bool m_cache_read = false;
+  /// The era in force was remembered, not yet confirmed by the remote in this run.
+  bool m_remembered = false;
+  std::string m_revision;  ///< the 2025 revision remembered or learnt, when known
+  /// Client requests sent under a remembered era, by id (raw text), until an answer confirms
+  /// it: routed again if the remote contradicts it. The 2025 client's initialize, or a
+  /// 2026-07-28 client's first requests.
+  std::unordered_map<std::string, std::string> m_unconfirmed;
+  static constexpr std::size_t k_max_unconfirmed = 64;
+  /// The initialize forwarded to a 2025 remote, whose answer names the revision.
+  std::string m_watched_initialize;
   std::unordered_map<std::string, Own> m_own;  ///< by id
   std::unique_ptr<UpstreamListen> m_upstream_listen;
   std::unique_ptr<LocalListen> m_local_listen;

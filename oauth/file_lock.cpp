@@ -9,7 +9,8 @@
 
 namespace claribi::oauth {
 
-std::string lock_path_for(const std::string& server) {
+std::string state_path_for(const std::string& server, const std::string& folder,
+                           const std::string& extension) {
   static constexpr char hex[] = "0123456789abcdef";
   auto digest = sha256(server);
   std::string name;
@@ -18,8 +19,12 @@ std::string lock_path_for(const std::string& server) {
     name.push_back(hex[c >> 4]);
     name.push_back(hex[c & 15]);
   }
-  auto dir = std::filesystem::path(keychain::default_file_store_path()).parent_path() / "locks";
-  return (dir / (name + ".lock")).string();
+  auto dir = std::filesystem::path(keychain::default_file_store_path()).parent_path() / folder;
+  return (dir / (name + extension)).string();
+}
+
+std::string lock_path_for(const std::string& server) {
+  return state_path_for(server, "locks", ".lock");
 }
 
 FileLock::FileLock(FileLock&& other) noexcept : FileLock() {

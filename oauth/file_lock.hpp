@@ -31,6 +31,12 @@ class FileLock {
   std::intptr_t m_native;  ///< the descriptor or HANDLE, as the platform's file keeps it
 };
 
+/// A file of claribi-bridge's own about one server: <state dir>/<folder>/<hash of the
+/// server><extension>, the state dir being the file credential store's folder. The one rule
+/// for such paths (locks, the remembered era).
+std::string state_path_for(const std::string& server, const std::string& folder,
+                           const std::string& extension);
+
 /// Where the lock of one server lives: <state dir>/locks/<hash of the server>.lock.
 std::string lock_path_for(const std::string& server);
 

@@ -98,6 +98,27 @@ DiscoverVerdict discover_verdict(long status, const json::Value* response, int a
                             "): a 2025 server"};
 }
 
+bool refuses_as_modern(const json::Value& response) {
+  const auto* error = json::member(response, "error");
+  const auto* code = error ? json::member(*error, "code") : nullptr;
+  if (code == nullptr || !code->IsInt()) return false;
+  if (code->GetInt() == modern::k_header_mismatch) return true;
+  if (code->GetInt() != modern::k_unsupported_version) return false;
+  const auto* data = json::member(*error, "data");
+  const auto* supported = data ? json::member(*data, "supported") : nullptr;
+  if (supported == nullptr || !supported->IsArray()) return false;
+  for (const auto& v : supported->GetArray()) {
+    if (v.IsString() && modern::is_modern_version(json::string_or_empty(&v))) return true;
+  }
+  return false;
+}
+
+bool body_refuses_as_modern(std::string_view body) {
+  if (body.find("-3202") == std::string_view::npos) return false;
+  auto parsed = jsonrpc::parse_body(std::string(body));
+  return parsed && parsed->size() == 1 && refuses_as_modern(parsed->front().doc);
+}
+
 void probe_era(ProbeLink& link, std::string url, std::string meta_json, bool during_auth,
                std::function<void(Result<Discovery>)> done, int attempt) {
   auto o = std::make_shared<Outgoing>();

@@ -42,6 +42,13 @@ struct DiscoverVerdict {
 /// when the body held none. No I/O.
 DiscoverVerdict discover_verdict(long status, const json::Value* response, int attempt);
 
+/// Whether a JSON-RPC response refuses a 2025 request the way only a 2026-07-28 server
+/// does: HeaderMismatch, or an unsupported version listing a stateless revision. A 2025
+/// initialize refused so was sent to a modern-only server.
+bool refuses_as_modern(const json::Value& response);
+/// The same of an HTTP body (one JSON-RPC response), cheap when it cannot be one.
+bool body_refuses_as_modern(std::string_view body);
+
 /// The outcome of `Remote::discover`.
 struct Discovery {
   bool modern = false;

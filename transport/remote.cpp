@@ -264,8 +264,11 @@ void Remote::finish_post(const std::shared_ptr<Outgoing>& o, const HttpHead& hea
     m_probe_challenge.reset();
     if (m_auth.refused(o, challenge)) return;
   }
+  // A 2025 initialize refused as only a 2026-07-28 server refuses it (the era remembered
+  // for the remote was stale) is an answer for the era negotiator, not a 2024-11-05 remote.
   if (clients_initialize && m_mode == Mode::unknown &&
-      m_options.transport == TransportKind::auto_detect && not_understood) {
+      m_options.transport == TransportKind::auto_detect && not_understood &&
+      !body_refuses_as_modern(done.body)) {
     switch_to_legacy(o);
     return;
   }

@@ -74,6 +74,10 @@ class State:
         # need no credentials; everything else wants the minted key or token, else 401.
         self.public_tools = None
         self.set_cookie = None  # a Set-Cookie value initialize answers with (a sticky load balancer)
+        # A 2026-07-28 server only (as the SDK v2's createMcpHandler with legacy: 'reject'):
+        # server/discover lists 2026-07-28, a request without the `_meta` envelope (a 2025
+        # initialize included) is refused HTTP 400 -32022, the rest is served without a session.
+        self.modern_only = False
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -125,6 +129,26 @@ class Handler(BaseHTTPRequestHandler):
         out += "data: " + json.dumps(obj) + "\n\n"
         self.wfile.write(out.encode())
         self.wfile.flush()
+
+    def modern_answer(self, msg, method):
+        """What a modern-only server answers itself; False: served as usual, sessionless."""
+        if "id" not in msg or method is None:
+            self.send_empty(202)
+            return True
+        meta = (msg.get("params") or {}).get("_meta") or {}
+        requested = meta.get("io.modelcontextprotocol/protocolVersion")
+        if requested != "2026-07-28":
+            self.send_json({"jsonrpc": "2.0", "id": msg["id"], "error": {
+                "code": -32022, "message": "Unsupported protocol version",
+                "data": {"supported": ["2026-07-28"],
+                         "requested": requested or (msg.get("params") or {}).get("protocolVersion")}}}, 400)
+            return True
+        if method == "server/discover":
+            self.send_json({"jsonrpc": "2.0", "id": msg["id"], "result": {
+                "supportedVersions": ["2026-07-28"], "capabilities": {"tools": {}},
+                "serverInfo": {"name": "fixture-modern", "version": "1"}, "ttlMs": 0}})
+            return True
+        return False
 
     def session_ok(self):
         sid = self.headers.get("Mcp-Session-Id")
@@ -200,6 +224,8 @@ class Handler(BaseHTTPRequestHandler):
         if oauth and not oauth.authorized(self.headers.get("Authorization"), self):
             self.send_json({"error": "invalid_token"}, 401, oauth.challenge_headers())
             return
+        if self.state.modern_only and self.modern_answer(msg, method):
+            return
         if method == "initialize":
             sid = self.state.session_id or str(uuid.uuid4())
             with self.state.lock:
@@ -212,7 +238,7 @@ class Handler(BaseHTTPRequestHandler):
                 "capabilities": {"tools": {}}, "serverInfo": {"name": "fixture", "version": "1"}}},
                 headers=headers)
             return
-        if not self.session_ok():
+        if not self.state.modern_only and not self.session_ok():
             if self.state.stale_status == 400:
                 self.send_json(STALE_SESSION_400, 400)
             else:

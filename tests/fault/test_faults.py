@@ -608,6 +608,9 @@ def run_tests(namespace, names):
         if names and name not in names:
             continue
         fx = Fixture()
+        # Each test its own state dir: the era one bridge remembers is not another test's.
+        state = tempfile.mkdtemp(prefix="claribi-state-")
+        os.environ["XDG_STATE_HOME"] = state
         t0 = time.time()
         try:
             fn(fx)
@@ -621,6 +624,7 @@ def run_tests(namespace, names):
                 fx.stop()
             except Exception:
                 pass
+            shutil.rmtree(state, ignore_errors=True)
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 

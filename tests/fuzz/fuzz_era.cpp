@@ -3,10 +3,15 @@
 // the remote (initialize and server/discover results, input_required results, responses).
 // Everything they write goes to a peer, so it must be JSON.
 //
+// Also the remembered era (daemon/era_cache.hpp): the whole input as the file's text, which
+// is outside input too; and whether the remote result refuses as only a modern server does.
+//
 // Input: up to four parts separated by RS (0x1E): a client request, a remote result, the
 // client's initialize params, and a protocol version (also tried as a retry's id).
 #include "daemon/era.hpp"
+#include "daemon/era_cache.hpp"
 #include "tests/fuzz/fuzz_input.hpp"
+#include "transport/discover.hpp"
 #include "util/json.hpp"
 #include "util/jsonrpc.hpp"
 
@@ -46,9 +51,23 @@ void check_identity(const era::ClientIdentity& who) {
   fuzz::check(is_object(era::initialize_params(who)), "initialize_params writes a JSON object");
 }
 
+void check_era_file(std::string_view text) {
+  constexpr std::int64_t now = 1800000000;
+  auto v = daemon::EraCache::parse(text, now);
+  if (!v) return;
+  fuzz::check(text.size() <= daemon::EraCache::k_max_bytes, "a verdict file is small");
+  fuzz::check(v->learnt_at > now - daemon::EraCache::k_lifetime_s, "a verdict in force is young");
+  fuzz::check(!v->modern || v->revision.empty(), "a modern verdict names no 2025 revision");
+  auto again = daemon::EraCache::parse(daemon::EraCache::serialize(*v), now);
+  fuzz::check(again && again->modern == v->modern && again->revision == v->revision &&
+                  again->learnt_at == v->learnt_at,
+              "a verdict survives its own text");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  check_era_file(fuzz::as_text(data, size));
   auto parts = fuzz::split(fuzz::as_text(data, size), 4);
   auto request_text = parts[0];
   json::Document request;
@@ -88,6 +107,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
               "initialize_result writes a JSON object");
   fuzz::check(is_object(era::discover_result(result)), "discover_result writes a JSON object");
   (void)era::is_task_handle(result);
+  (void)transport::refuses_as_modern(result);
 
   // A response of the remote's: result holds the whole message.
   if (result.IsObject()) {

@@ -6,7 +6,8 @@
 // Each pairing runs the same scenarios: list and call tools, an elicitation round and a
 // sampling round inside one call, progress, cancellation of a long call (the server sees it
 // stop), and one list-changed notification delivered exactly once after the subscription
-// filter changed twice. Usage: pairings.mjs BRIDGE legacy|modern legacy|modern
+// filter changed twice; then a second client starts on the era the first start remembered
+// (its own XDG_STATE_HOME). Usage: pairings.mjs BRIDGE legacy|modern legacy|modern
 import http from 'node:http';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -16,7 +17,7 @@ import { execFileSync } from 'node:child_process';
 import * as z from 'zod';
 import * as v2 from '@modelcontextprotocol/server';
 import { Client as ModernClient } from '@modelcontextprotocol/client';
-import { StdioClientTransport as ModernStdio } from '@modelcontextprotocol/client/stdio';
+import { StdioClientTransport as ModernStdio, getDefaultEnvironment } from '@modelcontextprotocol/client/stdio';
 import { McpServer as LegacyServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
@@ -225,10 +226,12 @@ const elicitAnswer = (params) => ({
 });
 const uploadDir = fs.mkdtempSync(path.join(os.tmpdir(), 'claribi-pairings-'));
 const BRIDGE_ARGS = ['--log-level', process.env.PAIRINGS_LOG || 'warn', '--upload-dir', uploadDir];
+// The bridges' state dir (the remembered era), this run's own.
+const BRIDGE_ENV = { ...getDefaultEnvironment(), XDG_STATE_HOME: path.join(uploadDir, 'state') };
 const SAMPLE_ANSWER = { role: 'assistant', content: { type: 'text', text: 'bright' }, model: 'pairings' };
 
 async function connectLegacy(url) {
-  const transport = new TappedStdioTransport({ command: bridge, args: [...BRIDGE_ARGS, url], stderr: 'inherit' });
+  const transport = new TappedStdioTransport({ command: bridge, args: [...BRIDGE_ARGS, url], env: BRIDGE_ENV, stderr: 'inherit' });
   const client = new LegacyClient({ name: 'pairings-legacy-client', version: '1.0.0' },
     { capabilities: { elicitation: { form: {} }, sampling: {} } });
   client.setRequestHandler(ElicitRequestSchema, async (req) => elicitAnswer(req.params));
@@ -248,7 +251,7 @@ async function connectLegacy(url) {
 }
 
 async function connectModern(url) {
-  const transport = new ModernStdio({ command: bridge, args: [...BRIDGE_ARGS, url], stderr: 'inherit' });
+  const transport = new ModernStdio({ command: bridge, args: [...BRIDGE_ARGS, url], env: BRIDGE_ENV, stderr: 'inherit' });
   const client = new ModernClient({ name: 'pairings-modern-client', version: '1.0.0' },
     { capabilities: { elicitation: { form: {} }, sampling: {} }, versionNegotiation: { mode: 'auto' } });
   client.setRequestHandler('elicitation/create', async (req) => elicitAnswer(req.params));
@@ -368,6 +371,18 @@ if (c) {
     check(!c.transport.badLines?.length, `non-JSON-RPC lines: ${c.transport.badLines}`);
   });
   await c.close().catch(() => {});
+  await scenario('a second start on the remembered era', async () => {
+    const eraFiles = fs.readdirSync(path.join(uploadDir, 'state', 'claribi-bridge', 'era'));
+    check(eraFiles.length === 1, `one remembered era: ${eraFiles}`);
+    const before = seen.discovers;
+    const again = clientEra === 'modern' ? await connectModern(url) : await connectLegacy(url);
+    const r = await again.call('echo', { text: 'again' });
+    check(r.content[0].text === 'again', `echo answered ${JSON.stringify(r)}`);
+    await again.close();
+    if (clientEra === 'legacy' && serverEra === 'modern') {
+      check(seen.discovers === before + 1, 'a 2025 client of a modern remote is answered from the probe');
+    }
+  });
 }
 await scenario('no bridge left running', async () => {
   const t0 = Date.now();
