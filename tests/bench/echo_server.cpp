@@ -11,7 +11,8 @@
 // which the bridge's discover probe reads as a 2025 server.
 // GET: an SSE stream (chunked) carrying N notifications/message, N from the `notify` query
 // parameter of the URL (none without it), then held open until the client leaves.
-// DELETE: 200. Bodies over 8 MiB are refused (413) and the connection closed.
+// DELETE: 200. Paths other than /mcp: 404. Bodies over 8 MiB are refused (413) and the connection
+// closed.
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -171,6 +172,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (m_in.size() < end + 4 + length) break;
       std::string body = m_in.substr(end + 4, length);
       m_in.erase(0, end + 4 + length);
+      if (target.compare(0, 4, "/mcp") != 0 || (target.size() > 4 && target[4] != '?')) {
+        out += reply(404, "", "");  // OAuth metadata and the like: there is none
+        continue;
+      }
       if (method == "GET") return stream(query, std::move(out));
       out += respond(method, body);
     }
@@ -209,7 +214,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   static std::string reply(int status, std::string_view type, std::string_view body,
                            std::string_view extra = {}) {
-    const char* reason = status == 200 ? "OK" : status == 202 ? "Accepted" : "Error";
+    const char* reason = status == 200   ? "OK"
+                         : status == 202 ? "Accepted"
+                         : status == 404 ? "Not Found"
+                                         : "Error";
     std::string r = "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\n";
     if (!type.empty()) r.append("Content-Type: ").append(type).append("\r\n");
     r.append(extra);
