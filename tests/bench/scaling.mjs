@@ -19,7 +19,7 @@ export async function runScaling({ build, bridges, quick, directBin, driverBin }
       process.stderr.write(`  blob ${bytes} bytes...\n`);
       const d = runJson(directBin, [srv.url, '--starts', 1, '--calls', 0, '--throughput-calls', 0,
         '--blob', bytes, '--blob-calls', calls]);
-      const row = [`${bytes / 1e3} KB`, f(d.blob.median_ms, 2)];
+      const row = [bytes >= 1e6 ? `${bytes / 1e6} MB` : `${bytes / 1e3} KB`, f(d.blob.median_ms, 2)];
       for (const b of bridges) {
         const o = runJson(driverBin, [...none, '--blob', bytes, '--blob-calls', calls, '--', ...bridgeArgs(b, srv.url)]);
         row.push(f(o.blob.median_ms, 2), f(o.blob.median_ms / d.blob.median_ms, 2), f(o.peak_rss_mib, 1));
