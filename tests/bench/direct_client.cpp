@@ -5,6 +5,7 @@
 //
 //   direct_client URL [--starts S] [--calls N] [--inflight K] [--throughput-calls M]
 //                 [--blob BYTES] [--blob-calls R] [--http1.1 | --http2] [--ca-file PEM]
+//                 [--ca-path DIR]
 //
 // start: S initialize round trips on a new handle each (cold: connect and TLS included) and
 // S on a kept connection (warm), medians. Then N sequential tools/call echo (p50/p99 in µs),
@@ -22,7 +23,7 @@
 namespace {
 
 struct Options {
-  std::string url, ca_file;
+  std::string url, ca_file, ca_path;
   long starts, calls, inflight, throughput_calls, blob, blob_calls, http;
 };
 
@@ -90,6 +91,7 @@ void prepare(Call& c, const Options& o, const std::string& body, bool multiplexe
   if (o.http == 11) curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
   if (o.http == 2) curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
   if (!o.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, o.ca_file.c_str());
+  if (!o.ca_path.empty()) curl_easy_setopt(e, CURLOPT_CAPATH, o.ca_path.c_str());
   if (multiplexed) curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
 }
 
@@ -212,6 +214,7 @@ int main(int argc, char** argv) {
   }
   Options o{argv[1],
             bench::arg(argc, argv, "--ca-file", ""),
+            bench::arg(argc, argv, "--ca-path", ""),
             bench::num(argc, argv, "--starts", 9),
             bench::num(argc, argv, "--calls", 1000),
             bench::num(argc, argv, "--inflight", 64),

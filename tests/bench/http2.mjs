@@ -81,17 +81,41 @@ export async function runHttp2({ build, bridges, quick, directBin, driverBin }) 
         String(log.resumed), native ? `${f(r.start_cold_ms, 2)} (TLS ${f(r.tls_handshake_ms, 2)})` : f(r.start_ms, 2),
         f(r.sequential.p50_us), f(r.sequential.p99_us), f(r.inflight.calls_per_s, 0), f(r.inflight.p99_us)]);
     };
+    const system = '/etc/ssl/certs/ca-certificates.crt';
+    const bundle = path.join(dir, 'bundle.pem');
+    fs.writeFileSync(bundle, (fs.existsSync(system) ? fs.readFileSync(system, 'utf8') : '') + fs.readFileSync(ca, 'utf8'));
     h2.take(); h1.take();
-    for (const [front, version] of [[h2, '--http2'], [h1, '--http1.1']]) {
-      process.stderr.write(`  native direct client ${version}...\n`);
-      row(`native direct client, ${version.slice(2).toUpperCase()}`, front,
-        runJson(directBin, [front.url, ...common, version, '--ca-file', ca]), true);
+    // The native client trusting the test CA alone, then the same bundle as the bridge.
+    for (const [front, version, trust, what, more] of [[h2, '--http2', ca, ''], [h1, '--http1.1', ca, ''],
+      [h2, '--http2', bundle, ', system bundle'], [h1, '--http1.1', bundle, ', system bundle'],
+      [h1, '--http1.1', ca, ', system hashed folder', ['--ca-path', '/etc/ssl/certs']]]) {
+      process.stderr.write(`  native direct client ${version}${what}...\n`);
+      row(`native direct client, ${version.slice(2).toUpperCase()}${what}`, front,
+        runJson(directBin, [front.url, ...common, version, '--ca-file', trust, ...(more ?? [])]), true);
     }
+    // The bridge trusts the test CA as it would a public one: a bundle file (the system's plus
+    // the test CA) in SSL_CERT_FILE, which libcurl loads once and caches. With --ca-file the
+    // bridge hands libcurl the bundle and the file in memory instead (CURLOPT_CAINFO_BLOB),
+    // parsed again for every new connection: the last rows show what that costs.
     for (const [i, b] of bridges.entries()) {
-      for (const [front, what] of [[h2, 'h2 offered'], [h1, 'http/1.1 only']]) {
+      for (const [front, what, extra, env] of [[h2, 'h2 offered', [], { SSL_CERT_FILE: bundle }],
+        [h1, 'http/1.1 only', [], { SSL_CERT_FILE: bundle }], [h2, 'h2 offered, --ca-file', ['--ca-file', ca]],
+        [h1, 'http/1.1 only, --ca-file', ['--ca-file', ca]]]) {
         process.stderr.write(`  bridge ${i + 1}, ${what}...\n`);
-        row(`bridge ${i + 1}, ${what}`, front, runJson(driverBin, [...common, '--', ...bridgeArgs(b, front.url, ['--ca-file', ca])]), false);
+        row(`bridge ${i + 1}, ${what}`, front, runJson(driverBin, [...common, '--', ...bridgeArgs(b, front.url, extra)], { env }), false);
       }
+    }
+    // The cold start over TLS: the same bridge on plain HTTP, on HTTPS, and on HTTPS trusting
+    // only the test CA (SSL_CERT_FILE), which shows what loading the system's CA bundle costs.
+    const startRows = [];
+    for (const [i, b] of bridges.entries()) {
+      const only = ['--starts', starts, '--calls', 0, '--throughput-calls', 0, '--'];
+      const plain = runJson(driverBin, [...only, ...bridgeArgs(b, echo.url)]);
+      const tls = runJson(driverBin, [...only, ...bridgeArgs(b, h2.url, ['--ca-file', ca])]);
+      const own = runJson(driverBin, [...only, ...bridgeArgs(b, h2.url, ['--ca-file', ca])], { env: { SSL_CERT_FILE: ca } });
+      h2.take();
+      startRows.push([`bridge ${i + 1}`, f(plain.start_ms, 2), f(tls.start_ms, 2), f(own.start_ms, 2),
+        f(tls.start_ms - plain.start_ms, 2), f(tls.peak_rss_mib - own.peak_rss_mib, 1)]);
     }
     console.log('\n## HTTP/2 against HTTP/1.1 over TLS (nghttpx on 127.0.0.1 → fast echo server)');
     console.log(`start = median of ${starts}: native = its own initialize on a new connection (TLS handshake ` +
@@ -100,6 +124,11 @@ export async function runHttp2({ build, bridges, quick, directBin, driverBin }) 
       'included); each new connection is a TLS handshake, "resumed" those that resumed a session');
     table(['', 'ALPN', 'connections', 'in nghttpx log', 'resumed', 'start (ms)', 'p50 (µs)', 'p99 (µs)',
       'calls/s, 64 in flight', 'p99, 64 in flight (µs)'], rows);
+    console.log(`\nthe bridge's start (median of ${starts} spawns → initialize answered): plain HTTP, HTTPS with ` +
+      'the system CA bundle and --ca-file, HTTPS trusting the test CA alone (SSL_CERT_FILE); peak RSS of the ' +
+      'process that then ran nothing else');
+    table(['', 'http (ms)', 'https (ms)', 'https, test CA only (ms)', 'TLS cold-start cost (ms)',
+      'system bundle RSS (MiB)'], startRows);
   } finally {
     for (const fr of fronts) fr.stop();
     echo.stop();
