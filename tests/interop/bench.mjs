@@ -1,6 +1,8 @@
 // Benchmark (not a test): one invocation measures, against the same server-everything on
 // loopback, a direct HTTP client (the baseline), claribi-bridge, and mcp-remote, and prints
-// the ratios. Usage: node bench.mjs BRIDGE_BINARY [--calls N] [--inflight N] [--runs N]
+// the ratios. Usage: node bench.mjs BRIDGE_BINARY [--calls N] [--inflight N] [--throughput-calls N]
+// [--starts N] [--url URL] [--json]. --url: that server instead of a server-everything of its own;
+// --json: the rows as one JSON line instead of the table (scripts/bench's Node SDK rows).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +18,9 @@ const CALLS = opt('--calls', 1000);
 const INFLIGHT = opt('--inflight', 64);
 const THROUGHPUT_CALLS = opt('--throughput-calls', 4000);
 const STARTS = opt('--starts', 9);
+const sopt = (name) => { const i = argv.indexOf(name); return i > 0 ? argv[i + 1] : undefined; };
+const URL_GIVEN = sopt('--url');
+const JSON_OUT = argv.includes('--json');
 const mcpRemote = path.join(here, 'node_modules/mcp-remote/dist/proxy.js');
 const authDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-mcp-remote-'));
 
@@ -72,7 +77,7 @@ async function measure(subject) {
   return { name: subject.name, start: starts[Math.floor(starts.length / 2)], p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), throughput, rss };
 }
 
-const server = await startEverything('streamableHttp');
+const server = URL_GIVEN ? { url: URL_GIVEN, stop: () => {} } : await startEverything('streamableHttp');
 const rows = [];
 try {
   for (const s of subjects(server.url)) {
@@ -84,6 +89,10 @@ try {
   fs.rmSync(authDir, { recursive: true, force: true });
 }
 
+if (JSON_OUT) {
+  console.log(JSON.stringify(rows));
+  process.exit(0);
+}
 const [direct, ours, remote] = rows;
 const f = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 console.log(`\nserver-everything (streamableHttp) on 127.0.0.1; ${CALLS} sequential echo calls, ${THROUGHPUT_CALLS} calls with ${INFLIGHT} in flight; start = median of ${STARTS} spawns to the initialize answer`);
