@@ -247,13 +247,18 @@ void HttpWorker::watch(const std::shared_ptr<Socket>& s) {
 
 void HttpWorker::on_ready(const std::weak_ptr<Socket>& weak, int event) {
   auto s = weak.lock();
-  if (!s) return;
+  // Still the socket libcurl watches under that number: a released one's descriptor may
+  // already name another socket.
+  auto watched = [&] {
+    auto it = s ? m_sockets.find(s->fd) : m_sockets.end();
+    return it != m_sockets.end() && it->second == s;
+  };
+  if (!watched()) return;
   bool read = (event & CURL_CSELECT_IN) != 0;
   int wanted = read ? CURL_POLL_IN : CURL_POLL_OUT;
   if ((s->wanted & wanted) == 0) return;  // libcurl stopped wanting it meanwhile
   act(s->fd, event);
-  s = weak.lock();  // libcurl may have let the socket go
-  if (!s) return;
+  if (!watched()) return;  // libcurl let the socket go
   watch(s);
   // Asio's reactor reports readiness once (edge-triggered epoll, kqueue's EV_CLEAR): what
   // libcurl left unread, or room it did not fill, would not be reported again. Go on while
