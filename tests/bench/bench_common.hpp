@@ -12,6 +12,23 @@
 
 namespace bench {
 
+/// The requests both measuring programs send, byte for byte the same.
+inline std::string initialize(long id, const char* client) {
+  return R"({"jsonrpc":"2.0","id":)" + std::to_string(id) +
+         R"(,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},)"
+         R"("clientInfo":{"name":")" +
+         client + R"(","version":"1"}}})";
+}
+inline std::string echo(long id) {
+  return R"({"jsonrpc":"2.0","id":)" + std::to_string(id) +
+         R"(,"method":"tools/call","params":{"name":"echo","arguments":{"message":"benchmark"}}})";
+}
+inline std::string blob(long id, long bytes) {
+  return R"({"jsonrpc":"2.0","id":)" + std::to_string(id) +
+         R"(,"method":"tools/call","params":{"name":"blob","arguments":{"bytes":)" +
+         std::to_string(bytes) + "}}}";
+}
+
 inline double now_us() {
   return std::chrono::duration<double, std::micro>(
              std::chrono::steady_clock::now().time_since_epoch())

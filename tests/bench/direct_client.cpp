@@ -143,19 +143,10 @@ bool perform(Call& c, const Options& o, const std::string& body, bool expect_res
 }
 
 std::string initialize(long id) {
-  return R"({"jsonrpc":"2.0","id":)" + std::to_string(id) +
-         R"(,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},)"
-         R"("clientInfo":{"name":"claribi-bench-direct","version":"1"}}})";
+  return bench::initialize(id, "claribi-bench-direct");
 }
-std::string echo(long id) {
-  return R"({"jsonrpc":"2.0","id":)" + std::to_string(id) +
-         R"(,"method":"tools/call","params":{"name":"echo","arguments":{"message":"benchmark"}}})";
-}
-std::string blob(long id, long bytes) {
-  return R"({"jsonrpc":"2.0","id":)" + std::to_string(id) +
-         R"(,"method":"tools/call","params":{"name":"blob","arguments":{"bytes":)" +
-         std::to_string(bytes) + "}}}";
-}
+using bench::blob;
+using bench::echo;
 
 /// M calls, K in flight over one multi handle: latencies in µs, throughput in calls/s.
 bool in_flight(const Options& o, long& id, std::vector<double>& lat, double& per_s, long& conns) {

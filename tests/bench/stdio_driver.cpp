@@ -166,19 +166,10 @@ class Child {
 };
 
 std::string initialize(long id) {
-  return R"({"jsonrpc":"2.0","id":)" + std::to_string(id) +
-         R"(,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},)"
-         R"("clientInfo":{"name":"claribi-bench-driver","version":"1"}}})";
+  return bench::initialize(id, "claribi-bench-driver");
 }
-std::string echo(long id) {
-  return R"({"jsonrpc":"2.0","id":)" + std::to_string(id) +
-         R"(,"method":"tools/call","params":{"name":"echo","arguments":{"message":"benchmark"}}})";
-}
-std::string blob(long id, long bytes) {
-  return R"({"jsonrpc":"2.0","id":)" + std::to_string(id) +
-         R"(,"method":"tools/call","params":{"name":"blob","arguments":{"bytes":)" +
-         std::to_string(bytes) + "}}}";
-}
+using bench::blob;
+using bench::echo;
 
 void check(const std::string& answer) {
   if (answer.find("\"result\"") == std::string::npos) {
