@@ -599,7 +599,7 @@ def test_plain_http_to_a_remote_host_is_refused(fx):
     assert p.stdout == b""
 
 
-def run_tests(namespace, names):
+def run_tests(namespace, names, fresh_state=True):
     """Runs every test_* function of `namespace` (or those in `names`), each with a fresh
     fixture server; prints one line per test and exits 1 if any failed."""
     tests = [(n, f) for n, f in sorted(namespace.items()) if n.startswith("test_") and callable(f)]
@@ -609,8 +609,10 @@ def run_tests(namespace, names):
             continue
         fx = Fixture()
         # Each test its own state dir: the era one bridge remembers is not another test's.
+        # Suites that give each test its own HOME and look in its state dir keep theirs.
         state = tempfile.mkdtemp(prefix="claribi-state-")
-        os.environ["XDG_STATE_HOME"] = state
+        if fresh_state:
+            os.environ["XDG_STATE_HOME"] = state
         t0 = time.time()
         try:
             fn(fx)

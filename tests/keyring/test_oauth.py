@@ -306,7 +306,7 @@ def main():
     BRIDGE = os.path.abspath(sys.argv[1])
     ARTIFACTS = os.path.abspath(sys.argv[2])
     test_faults.BRIDGE = BRIDGE
-    test_faults.run_tests(globals(), set(sys.argv[3:]))
+    test_faults.run_tests(globals(), set(sys.argv[3:]), fresh_state=False)
 
 
 if __name__ == "__main__":

@@ -121,7 +121,7 @@ def main():
         return
     BRIDGE = os.path.realpath(sys.argv[1])
     test_faults.BRIDGE = BRIDGE
-    test_faults.run_tests(globals(), set(sys.argv[2:]))
+    test_faults.run_tests(globals(), set(sys.argv[2:]), fresh_state=False)
 
 
 if __name__ == "__main__":

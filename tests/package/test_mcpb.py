@@ -166,7 +166,7 @@ def main():
         return
     BRIDGE, CMAKE_VERSION = sys.argv[1], sys.argv[2]
     test_faults.BRIDGE = os.path.abspath(BRIDGE)
-    test_faults.run_tests(globals(), set(sys.argv[3:]))
+    test_faults.run_tests(globals(), set(sys.argv[3:]), fresh_state=False)
 
 
 if __name__ == "__main__":
