@@ -1,5 +1,6 @@
 #include "daemon/stdout_writer.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace claribi::daemon {
@@ -11,10 +12,26 @@ StdoutWriter::~StdoutWriter() {
 }
 
 void StdoutWriter::write_line(std::string line) {
+  std::string error;
   {
     std::lock_guard<std::mutex> lock(m_mutex);
     if (m_closing || m_broken) return;
-    m_queue.push_back(std::move(line));
+    // At once only when nothing written earlier is still on its way: the order holds.
+    if (m_queue.empty() && !m_writing) {
+      Direct d = write_now(line);
+      if (d.wrote && d.error.empty()) {
+        ++m_direct;
+        if (d.written == line.size() + 1) return;
+        // Written in part (a terminal or a file can do that): the rest goes through the queue.
+        line.erase(0, std::min(d.written, line.size()));
+      }
+      error = std::move(d.error);
+    }
+    if (error.empty()) m_queue.push_back(std::move(line));
+  }
+  if (!error.empty()) {
+    mark_broken(std::move(error));
+    return;
   }
   m_cv.notify_one();
 }
@@ -26,6 +43,11 @@ void StdoutWriter::close() {
   }
   m_cv.notify_one();
   if (m_thread.joinable()) m_thread.join();
+}
+
+std::size_t StdoutWriter::direct_writes() const {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  return m_direct;
 }
 
 bool StdoutWriter::healthy() const {
@@ -59,8 +81,11 @@ void StdoutWriter::run() {
       if (m_queue.empty()) return;
       batch.swap(m_queue);
       if (m_broken) continue;  // nobody reads any more
+      m_writing = true;
     }
     write_batch(batch);
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_writing = false;
   }
 }
 

@@ -9,8 +9,10 @@
 
 namespace claribi::daemon {
 
-/// The only code in the process that writes to stdout: whole lines from a queue, on a
-/// thread of its own, so a client slow to read never stalls the io thread.
+/// The only code in the process that writes to stdout. A short line goes out at once, on the
+/// caller's thread, when nothing is queued and the pipe has room for it whole (POSIX); any
+/// other line is queued and written by a thread of its own, so a client slow to read never
+/// stalls the io thread. Lines keep their order either way.
 class StdoutWriter {
  public:
   /// `fd` is 1 except in tests.
@@ -19,8 +21,8 @@ class StdoutWriter {
   StdoutWriter(const StdoutWriter&) = delete;
   StdoutWriter& operator=(const StdoutWriter&) = delete;
 
-  /// Any thread. Queues `line`; it is written followed by a newline. `line` must not contain
-  /// a newline.
+  /// Any thread. Writes `line` followed by a newline, now if that cannot block, else later
+  /// from the queue. `line` must not contain a newline.
   void write_line(std::string line);
 
   /// Any thread. Writes what is queued, then stops the thread. Idempotent.
@@ -28,6 +30,9 @@ class StdoutWriter {
 
   /// False once a write failed (the reader went away).
   bool healthy() const;
+
+  /// How many lines went out on the caller's thread, without the queue.
+  std::size_t direct_writes() const;
 
   /// Any thread. `f` runs once, on the writer's thread, when a write fails: the client closed
   /// its end (EPIPE) and nothing written from then on can reach it. `why` names the error.
@@ -38,6 +43,16 @@ class StdoutWriter {
   /// Writes `batch`, each line followed by a newline, marking the writer broken when a write
   /// fails; per platform (stdout_writer_posix.cpp, stdout_writer_windows.cpp).
   void write_batch(std::deque<std::string>& batch);
+  /// What writing a line at once did.
+  struct Direct {
+    std::size_t written = 0;  ///< bytes of the line and its newline that went out
+    bool wrote = false;       ///< false: not tried (it could block); queue the whole line
+    std::string error;        ///< set when the write failed: the reader went away
+  };
+  /// Writes `line` and a newline if the descriptor takes them without blocking: a line that
+  /// fits an atomic pipe write, and a poll that says there is room. Never on Windows
+  /// (stdout_writer_posix.cpp, stdout_writer_windows.cpp). Called with m_mutex held.
+  Direct write_now(const std::string& line);
   void mark_broken(std::string why);
 
   int m_fd;
@@ -46,6 +61,8 @@ class StdoutWriter {
   std::deque<std::string> m_queue;
   bool m_closing = false;
   bool m_broken = false;
+  bool m_writing = false;  ///< the thread is writing a batch outside the lock
+  std::size_t m_direct = 0;
   std::function<void(std::string)> m_on_broken;
   std::thread m_thread;
 };

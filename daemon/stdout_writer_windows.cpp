@@ -8,6 +8,11 @@
 
 namespace claribi::daemon {
 
+StdoutWriter::Direct StdoutWriter::write_now(const std::string&) {
+  // A console or pipe handle has no zero-wait "room for this line?" check: always queue.
+  return {};
+}
+
 void StdoutWriter::write_batch(std::deque<std::string>& batch) {
   // One WriteFile per batch (Windows has no writev); a failed write means the client left.
   std::string out;

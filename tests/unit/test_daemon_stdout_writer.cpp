@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <string>
 #include <thread>
 
@@ -46,4 +47,56 @@ TEST_CASE("stdout writer puts every line, whole and in order, each followed by a
   ::close(fds[0]);
   CHECK(got.size() == expected.size());
   CHECK(got == expected);
+}
+
+TEST_CASE("stdout writer puts a short line out at once, and never ahead of a queued one") {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  StdoutWriter out(fds[1]);
+  // Nothing queued and room in the pipe: the line is there when write_line returns.
+  out.write_line("{\"n\":1}");
+  CHECK(out.direct_writes() == 1);
+  REQUIRE(::fcntl(fds[0], F_SETFL, ::fcntl(fds[0], F_GETFL) | O_NONBLOCK) == 0);
+  char buf[64];
+  ssize_t n = ::read(fds[0], buf, sizeof buf);
+  REQUIRE(n == 8);
+  CHECK(std::string(buf, 8) == "{\"n\":1}\n");
+  // A line longer than an atomic pipe write goes through the thread, which blocks on the
+  // full pipe: a short line written meanwhile must wait behind it.
+  std::string big(256u << 10, 'x');
+  out.write_line(big);
+  out.write_line("{\"n\":2}");
+  out.write_line("{\"n\":3}");
+  CHECK(out.direct_writes() == 1);
+  std::string got;
+  std::thread reader([&] {
+    ::fcntl(fds[0], F_SETFL, ::fcntl(fds[0], F_GETFL) & ~O_NONBLOCK);
+    char chunk[4096];
+    for (;;) {
+      ssize_t r = ::read(fds[0], chunk, sizeof chunk);
+      if (r <= 0) break;
+      got.append(chunk, static_cast<std::size_t>(r));
+    }
+  });
+  out.close();
+  ::close(fds[1]);
+  reader.join();
+  ::close(fds[0]);
+  CHECK(got == big + "\n{\"n\":2}\n{\"n\":3}\n");
+  CHECK(out.healthy());
+}
+
+TEST_CASE("stdout writer reports a reader gone on a line written at once") {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  ::close(fds[0]);
+  std::signal(SIGPIPE, SIG_IGN);  // as platform::prepare_stdio does in the bridge
+  StdoutWriter out(fds[1]);
+  std::string why;
+  out.on_broken([&](std::string w) { why = std::move(w); });
+  out.write_line("{}");
+  out.close();
+  CHECK_FALSE(out.healthy());
+  CHECK_FALSE(why.empty());
+  ::close(fds[1]);
 }
