@@ -1,4 +1,5 @@
 #include "transport/http_worker.hpp"
+#include "transport/http_worker_sockets.hpp"
 
 #include "util/base64.hpp"
 #include "util/log.hpp"
@@ -32,24 +33,6 @@ struct HttpWorker::CookieJar {
 
   CookieJar() { curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE); }
   ~CookieJar() { curl_share_cleanup(share); }  // after every easy handle using it
-};
-
-/// A socket libcurl asked to have watched: its descriptor lent to Asio for waiting only.
-/// libcurl opens and closes it; here it is released, never closed.
-struct HttpWorker::Socket {
-  explicit Socket(asio::io_context& io) : sock(io) {}
-  asio::ip::tcp::socket sock;
-  std::intptr_t fd = 0;
-  int wanted = 0;  ///< CURL_POLL_IN, CURL_POLL_OUT or CURL_POLL_INOUT
-  bool read_waiting = false;
-  bool write_waiting = false;
-};
-
-/// libcurl's single timeout. `generation` tells a stale expiry from the one in force.
-struct HttpWorker::Timer {
-  explicit Timer(asio::io_context& io) : timer(io) {}
-  asio::steady_timer timer;
-  std::uint64_t generation = 0;
 };
 
 /// Where an upload body stands: which part, the open file, encoded text not yet handed out.
@@ -124,63 +107,6 @@ struct HttpWorker::Transfer {
   }
 };
 
-struct HttpWorker::Callbacks {
-  /// libcurl wants `fd` watched for `what`, or no longer (CURL_POLL_REMOVE, just before it
-  /// closes the socket).
-  static int socket(CURL*, curl_socket_t fd, int what, void* self, void*) {
-    auto* w = static_cast<HttpWorker*>(self);
-    auto key = static_cast<std::intptr_t>(fd);
-    auto it = w->m_sockets.find(key);
-    if (what == CURL_POLL_REMOVE) {
-      if (it != w->m_sockets.end()) {
-        asio::error_code ignored;
-        it->second->sock.release(ignored);  // its waits end with operation_aborted
-        w->m_sockets.erase(it);
-      }
-      return 0;
-    }
-    if (it == w->m_sockets.end()) {
-      auto s = std::make_shared<Socket>(w->m_io);
-      s->fd = key;
-      asio::error_code ec;
-      s->sock.assign(asio::ip::tcp::v4(), fd, ec);
-      if (ec) {
-        CLARIBI_LOG(error, "cannot watch a socket of libcurl: " << ec.message());
-        return -1;  // libcurl fails the transfers rather than wait forever
-      }
-      it = w->m_sockets.emplace(key, std::move(s)).first;
-    }
-    it->second->wanted = what;
-    w->watch(it->second);
-    return 0;
-  }
-
-  /// libcurl wants `act(timeout)` in `timeout_ms` (0: as soon as it may be called again),
-  /// or never (-1). Never called from here: libcurl refuses calls from its callbacks.
-  static int timer(CURLM*, long timeout_ms, void* self) {
-    auto* w = static_cast<HttpWorker*>(self);
-    auto& t = *w->m_timer;
-    auto generation = ++t.generation;
-    t.timer.cancel();
-    if (timeout_ms < 0) return 0;
-    auto fire = [w, generation, running = std::weak_ptr<bool>(w->m_running)] {
-      auto alive = running.lock();
-      if (alive && *alive && w->m_timer->generation == generation) {
-        w->act(static_cast<std::intptr_t>(CURL_SOCKET_TIMEOUT), 0);
-      }
-    };
-    if (timeout_ms == 0) {
-      asio::post(w->m_io, fire);
-      return 0;
-    }
-    t.timer.expires_after(std::chrono::milliseconds(timeout_ms));
-    t.timer.async_wait([fire](const asio::error_code& ec) {
-      if (!ec) fire();
-    });
-    return 0;
-  }
-};
-
 HttpWorker::HttpWorker(asio::io_context& io, bool cookies)
     : m_io(io), m_timer(std::make_unique<Timer>(io)) {
   static GlobalInit init;
@@ -199,7 +125,7 @@ HttpWorker::~HttpWorker() {
   for (auto& [id, t] : m_live) curl_multi_remove_handle(multi, t->easy);
   m_live.clear();  // their easy handles go before the cookie jar they share
   curl_multi_cleanup(multi);
-  for (auto& [fd, s] : m_sockets) {  // libcurl closed them, or will: never Asio
+  for (auto& [fd, s] : m_sockets) {  // closed through Callbacks::close_socket; else libcurl's
     asio::error_code ignored;
     s->sock.release(ignored);
   }
@@ -220,54 +146,6 @@ void HttpWorker::act(std::intptr_t socket, int events) {
     curl_multi_remove_handle(multi, msg->easy_handle);
     finish(*raw, code);
     m_live.erase(raw->id);
-  }
-}
-
-void HttpWorker::watch(const std::shared_ptr<Socket>& s) {
-  std::weak_ptr<Socket> weak = s;
-  std::weak_ptr<bool> running = m_running;
-  auto arm = [&](asio::socket_base::wait_type type, bool& waiting, int event) {
-    waiting = true;
-    s->sock.async_wait(type, [this, weak, running, event](const asio::error_code& ec) {
-      auto alive = running.lock();
-      auto socket = weak.lock();
-      if (!alive || !*alive || !socket) return;
-      (event == CURL_CSELECT_IN ? socket->read_waiting : socket->write_waiting) = false;
-      if (ec == asio::error::operation_aborted) return;
-      on_ready(weak, ec ? (event | CURL_CSELECT_ERR) : event);
-    });
-  };
-  if ((s->wanted & CURL_POLL_IN) != 0 && !s->read_waiting) {
-    arm(asio::socket_base::wait_read, s->read_waiting, CURL_CSELECT_IN);
-  }
-  if ((s->wanted & CURL_POLL_OUT) != 0 && !s->write_waiting) {
-    arm(asio::socket_base::wait_write, s->write_waiting, CURL_CSELECT_OUT);
-  }
-}
-
-void HttpWorker::on_ready(const std::weak_ptr<Socket>& weak, int event) {
-  auto s = weak.lock();
-  // Still the socket libcurl watches under that number: a released one's descriptor may
-  // already name another socket.
-  auto watched = [&] {
-    auto it = s ? m_sockets.find(s->fd) : m_sockets.end();
-    return it != m_sockets.end() && it->second == s;
-  };
-  if (!watched()) return;
-  bool read = (event & CURL_CSELECT_IN) != 0;
-  int wanted = read ? CURL_POLL_IN : CURL_POLL_OUT;
-  if ((s->wanted & wanted) == 0) return;  // libcurl stopped wanting it meanwhile
-  act(s->fd, event);
-  if (!watched()) return;  // libcurl let the socket go
-  watch(s);
-  // Asio's reactor reports readiness once (edge-triggered epoll, kqueue's EV_CLEAR): what
-  // libcurl left unread, or room it did not fill, would not be reported again. Go on while
-  // the socket is still ready, as a level-triggered poll would; after other handlers.
-  if ((s->wanted & wanted) != 0 && platform::socket_ready(s->fd, read, !read) != 0) {
-    asio::post(m_io, [this, weak, running = std::weak_ptr<bool>(m_running), event] {
-      auto alive = running.lock();
-      if (alive && *alive) on_ready(weak, event & ~CURL_CSELECT_ERR);
-    });
   }
 }
 
@@ -293,6 +171,10 @@ HttpWorker::TransferId HttpWorker::start(HttpRequest request, HttpHandlers handl
   curl_easy_setopt(e, CURLOPT_USERAGENT, "claribi-bridge/" CLARIBI_VERSION);
   curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &Callbacks::open_socket);
+  curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, this);
+  curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, &Callbacks::close_socket);
+  curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, this);
   // Over TLS the remote may speak HTTP/2: a request waits for a connection it can share
   // rather than open its own, so 64 calls in flight make one connection and one handshake.
   if (r.url.rfind("https://", 0) == 0) curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);

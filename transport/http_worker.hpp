@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "transport/http_transport.hpp"
 
@@ -39,9 +40,12 @@ class HttpWorker final : public HttpTransport {
   void act(std::intptr_t socket, int events);
   /// Asks Asio to tell when `socket` can be read or written, as libcurl wants.
   void watch(const std::shared_ptr<Socket>& socket);
+  /// Acts on `socket` soon if it is already ready for what libcurl wants (a registration
+  /// older than the readiness raised no event).
+  void poke(const std::shared_ptr<Socket>& socket);
   void on_ready(const std::weak_ptr<Socket>& socket, int event);
   void finish(Transfer& t, int curl_code);
-  struct Callbacks;  ///< libcurl's socket and timer callbacks, in its own types
+  struct Callbacks;  ///< libcurl's socket, open, close and timer callbacks, in its own types
   static std::size_t on_write(char* data, std::size_t size, std::size_t n, void* self);
   static std::size_t on_header(char* data, std::size_t size, std::size_t n, void* self);
   static std::size_t on_read(char* buffer, std::size_t size, std::size_t n, void* self);
@@ -57,6 +61,7 @@ class HttpWorker final : public HttpTransport {
   struct Timer;
   std::unique_ptr<Timer> m_timer;  ///< libcurl's one timeout
   std::unordered_map<std::intptr_t, std::shared_ptr<Socket>> m_sockets;
+  std::unordered_set<std::intptr_t> m_connections;  ///< sockets open through Callbacks
   std::unordered_map<TransferId, std::unique_ptr<Transfer>> m_live;
   TransferId m_next_id = 1;
   /// False once the worker is gone: what it posted or armed checks it first.

@@ -61,6 +61,13 @@ std::string own_executable();
 /// `socket` is a descriptor or a SOCKET.
 int socket_ready(std::intptr_t socket, bool read, bool write);
 
+/// A new socket, not inherited by programs the process starts (socket(2) with close-on-exec;
+/// a non-inheritable socket on Windows). -1 (INVALID_SOCKET) on failure.
+std::intptr_t open_socket(int family, int type, int protocol);
+
+/// Closes a socket (close; closesocket on Windows). 0 on success.
+int close_socket(std::intptr_t socket);
+
 /// What a path names, after following links.
 struct FileInfo {
   enum class Kind { regular, directory, fifo, device, other } kind = Kind::other;

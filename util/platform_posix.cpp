@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -83,6 +84,20 @@ int socket_ready(std::intptr_t socket, bool read, bool write) {
   if ((p.revents & (POLLIN | POLLHUP | POLLERR)) != 0 && read) out |= 1;
   if ((p.revents & (POLLOUT | POLLERR)) != 0 && write) out |= 2;
   return out;
+}
+
+std::intptr_t open_socket(int family, int type, int protocol) {
+#ifdef SOCK_CLOEXEC
+  return ::socket(family, type | SOCK_CLOEXEC, protocol);
+#else
+  int fd = ::socket(family, type, protocol);
+  if (fd >= 0) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  return fd;
+#endif
+}
+
+int close_socket(std::intptr_t socket) {
+  return ::close(static_cast<int>(socket));
 }
 
 struct HiddenInput::Saved {

@@ -128,6 +128,16 @@ int socket_ready(std::intptr_t socket, bool read, bool write) {
   return out;
 }
 
+std::intptr_t open_socket(int family, int type, int protocol) {
+  SOCKET s = WSASocketW(family, type, protocol, nullptr, 0,
+                        WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
+  return s == INVALID_SOCKET ? static_cast<std::intptr_t>(-1) : static_cast<std::intptr_t>(s);
+}
+
+int close_socket(std::intptr_t socket) {
+  return closesocket(static_cast<SOCKET>(socket));
+}
+
 struct HiddenInput::Saved {
   DWORD mode = 0;  ///< the console mode
 };
