@@ -1,8 +1,8 @@
 #include "daemon/run.hpp"
 
 #include "daemon/bridge.hpp"
-#include "daemon/line_framer.hpp"
 #include "daemon/post_guard.hpp"
+#include "daemon/stdin_source.hpp"
 #include "util/log.hpp"
 #include "util/platform.hpp"
 
@@ -12,40 +12,10 @@
 
 #include <csignal>
 #include <memory>
-#include <mutex>
-#include <thread>
-#include <vector>
+#include <string>
+#include <utility>
 
 namespace claribi::daemon {
-namespace {
-
-/// Stdin is read by a plain blocking thread: Asio cannot read stdin asynchronously on
-/// Windows, and a blocking read costs nothing here.
-void start_stdin_reader(std::shared_ptr<PostGuard> inbox, Bridge* bridge, std::size_t max_message) {
-  std::thread([inbox, bridge, max_message] {
-    LineFramer framer(LineFramer::Sink{[&](std::string&& line) {
-                                         inbox->post([bridge, line = std::move(line)]() mutable {
-                                           bridge->on_line(std::move(line));
-                                         });
-                                       },
-                                       [&](LineFramer::Oversized&& o) {
-                                         inbox->post([bridge, o = std::move(o)]() mutable {
-                                           bridge->on_oversized(std::move(o));
-                                         });
-                                       }},
-                      max_message);
-    std::vector<char> buf(64 * 1024);
-    for (;;) {
-      long n = platform::read_stdin(buf.data(), buf.size());
-      if (n <= 0) break;
-      framer.feed(std::string_view(buf.data(), static_cast<std::size_t>(n)));
-    }
-    framer.finish();
-    inbox->post([bridge] { bridge->on_eof(); });
-  }).detach();
-}
-
-}  // namespace
 
 int run_bridge(const Invocation& invocation, StdoutWriter& out) {
   platform::prepare_stdio();
@@ -69,7 +39,11 @@ int run_bridge(const Invocation& invocation, StdoutWriter& out) {
       bridge->shutdown();
     });
   });
-  start_stdin_reader(inbox, &bridge, invocation.bridge.remote.max_message_bytes);
+  auto in = read_stdin(io, inbox,
+                       StdinSink{[&](std::string&& line) { bridge.on_line(std::move(line)); },
+                                 [&](LineFramer::Oversized&& o) { bridge.on_oversized(std::move(o)); },
+                                 [&] { bridge.on_eof(); }},
+                       invocation.bridge.remote.max_message_bytes);
   io.run();
   inbox->close();
   return 0;

@@ -10,6 +10,7 @@ import os
 import queue
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -591,6 +592,62 @@ def test_upload_refusals_are_clear_tool_errors(fx):
     finally:
         shutil.rmtree(d)
         shutil.rmtree(outside)
+
+
+def test_requests_in_a_file_on_stdin_are_answered(fx):
+    # A file cannot be waited on by a reactor: stdin that is not a pipe or a socket is read by a
+    # thread instead, with the same framing and the same end.
+    with tempfile.TemporaryFile() as f:
+        f.write(b"\n".join(json.dumps(m).encode() for m in [
+            {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+             "params": {"protocolVersion": "2025-11-25", "capabilities": {},
+                        "clientInfo": {"name": "fault-tests", "version": "1"}}},
+            {"jsonrpc": "2.0", "method": "notifications/initialized"},
+            {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "digest", "arguments": {"data": "abcd"}}},
+        ]) + b"\n" + b"x" * 100)  # the last line has no newline, and is not JSON
+        f.seek(0)
+        p = subprocess.run([BRIDGE, fx.url], stdin=f, capture_output=True, timeout=10)
+    answers = {m.get("id"): m for m in map(json.loads, p.stdout.decode().splitlines())}
+    assert "result" in answers[1], answers
+    assert text_of(answers[2]).endswith(" 4"), answers
+    assert answers[None]["error"]["code"] == -32700, answers  # the unterminated line, still read
+    assert p.returncode == 0, p
+
+
+def _loopback_name():
+    """A name the system's resolver (not libcurl's built-in 'localhost') maps to 127.0.0.1."""
+    for name in (socket.gethostname(), "localhost.localdomain"):
+        try:
+            addresses = {a[4][0] for a in socket.getaddrinfo(name, None)}
+        except OSError:
+            continue
+        if addresses == {"127.0.0.1"}:
+            return name
+    return None
+
+
+def test_a_remote_named_by_host_name_over_kept_and_new_connections(fx):
+    # A host name goes through libcurl's resolver, whose wake-up socket the bridge watches only
+    # while libcurl does; connection sockets stay watched from their first request until they
+    # close. A closed socket's number comes back for the next one: each must be waited on anew.
+    name = _loopback_name()
+    if name is None:
+        print("    (no host name here resolves to 127.0.0.1 alone: 'localhost', which libcurl resolves itself)")
+    b = Bridge(fx.url.replace("127.0.0.1", name or "localhost"), "--allow-http")
+    b.initialize()
+    for i in range(40):
+        assert text_of(b.tool("digest", {"data": "y" * i})).endswith(f" {i}")
+        if i % 10 == 9:
+            fx.httpd.drop_connections()  # the kept-alive connection goes: the next call opens one
+    rids = [b.request("tools/call", {"name": "digest", "arguments": {"data": "z" * i}}) for i in range(32)]
+    seen = []
+    b.wait_for(rids[-1], keep=seen)  # answers come in any order: keep all up to the last one's
+    got = {m.get("id"): m for m in seen}
+    for i, rid in enumerate(rids):
+        answer = got.get(rid) or b.wait_for(rid)
+        assert text_of(answer).endswith(f" {i}"), answer
+    b.close()
+    b.check_stdout()
 
 
 def test_plain_http_to_a_remote_host_is_refused(fx):
