@@ -20,6 +20,10 @@
 namespace claribi::transport {
 namespace {
 
+/// A call body up to this size goes out in the same write as the request's headers (libcurl
+/// inlines POSTFIELDS up to 64 KiB); a larger one is read through on_read.
+constexpr std::size_t k_with_the_head = 64 * 1024;
+
 struct GlobalInit {
   GlobalInit() { curl_global_init(CURL_GLOBAL_DEFAULT); }
 };
@@ -199,8 +203,15 @@ HttpWorker::TransferId HttpWorker::start(HttpRequest request, HttpHandlers handl
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.upload->total()));
     // Bigger pieces than the 64 KiB default: fewer callbacks and writes for megabytes.
     curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024);
+  } else if (r.method == "POST" && r.at_most_once && r.body.size() <= k_with_the_head) {
+    // Goes out with the headers in one write; on_prereq counts it handed as the request
+    // leaves, so a second attempt must still pass Transfer::rewind.
+    curl_easy_setopt(e, CURLOPT_POST, 1L);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.data());
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
   } else if (r.method == "POST" && r.at_most_once) {
-    // Read through a callback, so that libcurl must ask before it sends the body again.
+    // Read through a callback, so that libcurl must ask before it sends the body again, and
+    // a body cut short is known to be: the remote cannot have run what it did not get whole.
     curl_easy_setopt(e, CURLOPT_POST, 1L);
     curl_easy_setopt(e, CURLOPT_READFUNCTION, &HttpWorker::on_read);
     curl_easy_setopt(e, CURLOPT_READDATA, t.get());
@@ -309,6 +320,8 @@ int HttpWorker::on_prereq(void* self, char*, char*, int, int) {
   // A second attempt without a rewind: libcurl retries a reused connection that died before
   // any body byte was written, but bytes handed to it may have been lost in its buffer.
   if (++t->attempts > 1 && t->handed > 0 && !t->rewind()) return CURL_PREREQFUNC_ABORT;
+  // A body given as POSTFIELDS leaves with the request, whole.
+  if (!t->upload && t->request.body.size() <= k_with_the_head) t->handed = t->body_size();
   return CURL_PREREQFUNC_OK;
 }
 
