@@ -2,6 +2,9 @@
 // in microseconds so that its own time does not hide the bridge's. Prints its URL on stdout.
 //
 //   echo_server [--sse]     --sse: POST answers framed as one SSE event (server-everything's way)
+//   echo_server --stdio     the same answers over stdin and stdout, one message per line: a
+//                           stdio MCP server with nothing behind it, the floor of any bridge's
+//                           cost (two pipe hops and a JSON parse)
 //
 // POST initialize: a 2025 revision echoed (2025-11-25, 2025-06-18, 2025-03-26; else the newest)
 // and an Mcp-Session-Id. Notifications and responses: 202. tools/list: `echo` and `blob`.
@@ -29,6 +32,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+
+#include <unistd.h>
 
 using asio::ip::tcp;
 
@@ -306,9 +311,37 @@ void accept(tcp::acceptor& a) {
 
 }  // namespace
 
+/// --stdio: each line of stdin answered on stdout, written at once.
+int serve_stdio() {
+  std::string in, session;
+  std::array<char, 64 * 1024> chunk{};
+  for (;;) {
+    ssize_t n = ::read(0, chunk.data(), chunk.size());
+    if (n <= 0) return 0;
+    in.append(chunk.data(), static_cast<std::size_t>(n));
+    std::string out;
+    std::size_t from = 0;
+    for (auto nl = in.find('\n'); nl != std::string::npos; nl = in.find('\n', from)) {
+      rapidjson::Document d;
+      d.Parse(in.data() + from, nl - from);
+      from = nl + 1;
+      if (d.HasParseError()) continue;
+      auto a = answer(d, session);
+      if (!a.empty()) out += a + "\n";
+    }
+    in.erase(0, from);
+    for (std::size_t at = 0; at < out.size();) {
+      ssize_t w = ::write(1, out.data() + at, out.size() - at);
+      if (w <= 0) return 1;
+      at += static_cast<std::size_t>(w);
+    }
+  }
+}
+
 int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--sse") == 0) g_sse = true;
+    if (std::strcmp(argv[i], "--stdio") == 0) return serve_stdio();
   }
   asio::io_context io(1);
   tcp::acceptor a(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
