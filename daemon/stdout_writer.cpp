@@ -5,7 +5,7 @@
 
 namespace claribi::daemon {
 
-StdoutWriter::StdoutWriter(int fd) : m_fd(fd), m_thread([this] { run(); }) {}
+StdoutWriter::StdoutWriter(int fd) : m_fd(fd) {}
 
 StdoutWriter::~StdoutWriter() {
   close();
@@ -27,7 +27,12 @@ void StdoutWriter::write_line(std::string line) {
       }
       error = std::move(d.error);
     }
-    if (error.empty()) m_queue.push_back(std::move(line));
+    if (error.empty()) {
+      m_queue.push_back(std::move(line));
+      // The thread starts with the first line that has to wait: a client that keeps up
+      // with short answers never needs it.
+      if (!m_thread.joinable()) m_thread = std::thread([this] { run(); });
+    }
   }
   if (!error.empty()) {
     mark_broken(std::move(error));
@@ -37,12 +42,14 @@ void StdoutWriter::write_line(std::string line) {
 }
 
 void StdoutWriter::close() {
+  std::thread thread;
   {
     std::lock_guard<std::mutex> lock(m_mutex);
     m_closing = true;
+    thread = std::move(m_thread);
   }
   m_cv.notify_one();
-  if (m_thread.joinable()) m_thread.join();
+  if (thread.joinable()) thread.join();
 }
 
 std::size_t StdoutWriter::direct_writes() const {

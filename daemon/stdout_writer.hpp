@@ -12,7 +12,8 @@ namespace claribi::daemon {
 /// The only code in the process that writes to stdout. A short line goes out at once, on the
 /// caller's thread, when nothing is queued and the pipe has room for it whole (POSIX); any
 /// other line is queued and written by a thread of its own, so a client slow to read never
-/// stalls the io thread. Lines keep their order either way.
+/// stalls the io thread; the thread starts with the first line that has to wait. Lines keep
+/// their order either way.
 class StdoutWriter {
  public:
   /// `fd` is 1 except in tests.

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <fstream>
 #include <string>
 #include <thread>
 
@@ -49,13 +50,27 @@ TEST_CASE("stdout writer puts every line, whole and in order, each followed by a
   CHECK(got == expected);
 }
 
+namespace {
+/// The process's threads (Linux's /proc), or -1 where that cannot be read.
+long threads() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("Threads:", 0) == 0) return std::stol(line.substr(8));
+  }
+  return -1;
+}
+}  // namespace
+
 TEST_CASE("stdout writer puts a short line out at once, and never ahead of a queued one") {
   int fds[2];
   REQUIRE(::pipe(fds) == 0);
+  long before = threads();
   StdoutWriter out(fds[1]);
-  // Nothing queued and room in the pipe: the line is there when write_line returns.
+  // Nothing queued and room in the pipe: the line is there when write_line returns, and no
+  // thread was needed for it.
   out.write_line("{\"n\":1}");
   CHECK(out.direct_writes() == 1);
+  CHECK(threads() == before);
   REQUIRE(::fcntl(fds[0], F_SETFL, ::fcntl(fds[0], F_GETFL) | O_NONBLOCK) == 0);
   char buf[64];
   ssize_t n = ::read(fds[0], buf, sizeof buf);
@@ -65,6 +80,7 @@ TEST_CASE("stdout writer puts a short line out at once, and never ahead of a que
   // full pipe: a short line written meanwhile must wait behind it.
   std::string big(256u << 10, 'x');
   out.write_line(big);
+  if (before != -1) CHECK(threads() == before + 1);  // the first line that has to wait
   out.write_line("{\"n\":2}");
   out.write_line("{\"n\":3}");
   CHECK(out.direct_writes() == 1);
