@@ -22,7 +22,13 @@ long reconnect_delay_ms(int failures) {
 
 EventStreams::EventStreams(asio::io_context& io, HttpTransport& http,
                            const RequestFactory& requests, Session& session, StreamLink& link)
-    : m_io(io), m_http(http), m_requests(requests), m_session(session), m_link(link), m_timer(io) {}
+    : m_io(io),
+      m_http(http),
+      m_requests(requests),
+      m_session(session),
+      m_link(link),
+      m_timer(io),
+      m_opened_limit(io) {}
 
 void EventStreams::follow(const std::shared_ptr<Stream>& stream, HttpHandlers& handlers) {
   handlers.on_event = [this, stream](SseEvent&& ev) {
@@ -35,7 +41,7 @@ void EventStreams::follow(const std::shared_ptr<Stream>& stream, HttpHandlers& h
 
 HttpTransport::TransferId EventStreams::open(
     const std::shared_ptr<Stream>& stream,
-    std::function<void(const HttpHead&, HttpDone&&)> on_done) {
+    std::function<void(const HttpHead&, HttpDone&&)> on_done, std::function<void()> on_head) {
   auto req = m_requests.make("GET", m_requests.options().url.text, "text/event-stream", false);
   m_session.add_headers(req.headers);
   if (!stream->last_event_id.empty()) {
@@ -43,7 +49,10 @@ HttpTransport::TransferId EventStreams::open(
   }
   auto head = std::make_shared<HttpHead>();
   HttpHandlers h;
-  h.on_head = [head](const HttpHead& got) { *head = got; };
+  h.on_head = [head, on_head = std::move(on_head)](const HttpHead& got) {
+    *head = got;
+    if (on_head) on_head();
+  };
   follow(stream, h);
   h.on_done = [head, on_done = std::move(on_done)](HttpDone&& done) {
     on_done(*head, std::move(done));
@@ -113,14 +122,37 @@ void EventStreams::resumed_ended(const std::shared_ptr<Outgoing>& o,
               head.status);
 }
 
-void EventStreams::open_general() {
-  if (m_link.closing() || m_general_unsupported || !m_link.streamable()) return;
+void EventStreams::open_general(std::function<void()> opened) {
+  if (opened) {
+    // The first calls after the handshake wait for this: a server may send what they cause
+    // (an elicitation, say) on this stream, and would find none yet.
+    m_opened = std::move(opened);
+    m_opened_limit.expires_after(std::chrono::seconds(1));
+    m_opened_limit.async_wait([this](const std::error_code& ec) {
+      if (!ec) run_opened();
+    });
+  }
+  if (m_link.closing() || m_general_unsupported || !m_link.streamable()) {
+    run_opened();
+    return;
+  }
   if (!m_general) m_general = std::make_shared<Stream>();
   auto s = m_general;
   auto generation = m_session.generation();
-  s->transfer = open(s, [this, s, generation](const HttpHead& head, HttpDone&& done) {
-    general_ended(s, generation, head, done);
-  });
+  s->transfer = open(
+      s,
+      [this, s, generation](const HttpHead& head, HttpDone&& done) {
+        run_opened();
+        general_ended(s, generation, head, done);
+      },
+      [this] { run_opened(); });
+}
+
+void EventStreams::run_opened() {
+  m_opened_limit.cancel();
+  auto opened = std::move(m_opened);
+  m_opened = nullptr;
+  if (opened) opened();
 }
 
 void EventStreams::general_ended(const std::shared_ptr<Stream>& s, int generation,
@@ -148,6 +180,7 @@ void EventStreams::general_ended(const std::shared_ptr<Stream>& s, int generatio
 }
 
 void EventStreams::drop() {
+  run_opened();
   if (!m_general) return;
   m_http.cancel(m_general->transfer);
   m_timer.cancel();
@@ -155,6 +188,8 @@ void EventStreams::drop() {
 }
 
 void EventStreams::close() {
+  m_opened_limit.cancel();
+  m_opened = nullptr;
   m_timer.cancel();
   if (m_general) m_http.cancel(m_general->transfer);
 }

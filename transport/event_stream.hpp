@@ -64,7 +64,9 @@ class EventStreams {
   bool resume(const std::shared_ptr<Outgoing>& o, const std::shared_ptr<Stream>& stream);
 
   /// Opens the GET stream for server-initiated messages (unless the remote has none).
-  void open_general();
+  /// `opened` runs once: when the stream's head arrives or it ends, when there is none to
+  /// open, or after a second at most.
+  void open_general(std::function<void()> opened = {});
 
   /// The session is gone: so are its GET stream and its position.
   void drop();
@@ -75,7 +77,8 @@ class EventStreams {
  private:
   /// Starts a GET of `stream` from its last event; `on_done` gets the head and the end.
   HttpTransport::TransferId open(const std::shared_ptr<Stream>& stream,
-                                 std::function<void(const HttpHead&, HttpDone&&)> on_done);
+                                 std::function<void(const HttpHead&, HttpDone&&)> on_done,
+                                 std::function<void()> on_head = {});
   void resume_later(const std::shared_ptr<Outgoing>& o, const std::shared_ptr<Stream>& stream);
   void general_ended(const std::shared_ptr<Stream>& s, int generation, const HttpHead& head,
                      const HttpDone& done);
@@ -91,6 +94,9 @@ class EventStreams {
   std::shared_ptr<Stream> m_general;   ///< the GET stream
   bool m_general_unsupported = false;  ///< the remote answered the GET with 405
   asio::steady_timer m_timer;          ///< reopens the GET stream
+  std::function<void()> m_opened;      ///< open_general's `opened`, until it runs
+  asio::steady_timer m_opened_limit;   ///< runs it anyway after a second
+  void run_opened();
 };
 
 }  // namespace claribi::transport

@@ -151,6 +151,7 @@ void Remote::abandon(const std::string& id) {
   if (!o->wire_id.empty()) m_renamed.erase(o->wire_id);
   o->answered = true;
   if (o->transfer != 0) m_http.cancel(o->transfer);
+  if (o->method == "initialize" && !o->internal) m_session.initialize_ended();
 }
 
 void Remote::post(std::shared_ptr<Outgoing> o) {
@@ -192,9 +193,16 @@ void Remote::post_streamable(std::shared_ptr<Outgoing> o) {
   m_streams.follow(stream, h);
   h.on_upload_progress = o->on_upload_progress;
   if (o->kind != jsonrpc::Kind::request) m_unconfirmed.sent();
-  h.on_done = [this, o, head, stream](HttpDone&& done) {
+  std::uint64_t initialize_send = 0;
+  if (o->method == "initialize" && !o->internal && !o->modern) {
+    initialize_send = m_session.initialize_sent();
+  }
+  h.on_done = [this, o, head, stream, initialize_send](HttpDone&& done) {
     if (o->kind != jsonrpc::Kind::request) m_unconfirmed.ended();
     finish_post(o, *head, std::move(done), stream);
+    // Answered, failed, held for a login, or dropped for the other era: nothing more waits
+    // for this sending of it.
+    if (initialize_send != 0) m_session.initialize_ended(initialize_send);
   };
   CLARIBI_LOG(debug, "POST " << display_url(m_options.url) << " "
                              << (o->method.empty() ? "response " + o->id : o->method));
@@ -283,9 +291,11 @@ void Remote::finish_accepted(const std::shared_ptr<Outgoing>& o, const HttpHead&
                              HttpDone&& done, const std::shared_ptr<Stream>& stream) {
   const long status = head.status;
   const bool is_request = o->kind == jsonrpc::Kind::request;
-  if (!is_request && o->on_accepted) o->on_accepted();
   if (o->method == "notifications/initialized" && m_mode == Mode::streamable) {
-    m_streams.open_general();
+    // What the client sends next waits for the GET stream's head too (a second at most).
+    m_streams.open_general(o->on_accepted);
+  } else if (!is_request && o->on_accepted) {
+    o->on_accepted();
   }
   if (head.is_event_stream()) {
     if (!is_request || o->answered) return;
@@ -451,6 +461,7 @@ void Remote::fail(const std::shared_ptr<Outgoing>& o, std::string message, long 
   }
   if (o->answered) return;
   o->answered = true;
+  if (o->method == "initialize" && !o->internal) m_session.initialize_ended();
   if (!o->wire_id.empty()) m_renamed.erase(o->wire_id);
   auto& table = o->internal ? m_internal : m_in_flight;
   if (auto it = table.find(o->id); it != table.end() && it->second == o) table.erase(it);
@@ -513,7 +524,10 @@ void Remote::deliver(jsonrpc::Message&& m, const std::string& related) {
       auto o = it->second;
       m_in_flight.erase(it);
       o->answered = true;
-      if (o->method == "initialize") m_session.capture_initialize_result(m);
+      if (o->method == "initialize") {
+        m_session.capture_initialize_result(m);
+        m_session.initialize_ended();
+      }
     }
   }
   m_events.on_message(std::move(m), related);

@@ -63,8 +63,17 @@ void Session::send_initialized(std::shared_ptr<Outgoing> o) {
   });
 }
 
+void Session::initialize_ended(std::uint64_t send) {
+  if (!m_initialize_pending || (send != 0 && send != m_initialize_sends)) return;
+  m_initialize_pending = false;
+  if (!m_reopening) release_held();  // the gate, if closed, holds all but initialized again
+}
+
 bool Session::hold_if_not_ready(const std::shared_ptr<Outgoing>& o) {
-  if (!m_reopening && !(m_gate_closed && !o->opens_gate)) return false;
+  // A client that does not wait for the answer to initialize (a script piping its messages)
+  // would otherwise send the rest without the session id the answer brings.
+  const bool before_session = m_initialize_pending && !o->modern && o->method != "initialize";
+  if (!before_session && !m_reopening && !(m_gate_closed && !o->opens_gate)) return false;
   m_held.push_back(o);
   return true;
 }

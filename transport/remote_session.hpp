@@ -3,6 +3,7 @@
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -69,8 +70,18 @@ class Session {
   /// has taken it, or 5 s.
   void send_initialized(std::shared_ptr<Outgoing> o);
 
+  /// The client's initialize went out (streamable HTTP): what the client sends next in the
+  /// 2025 form waits for its answer, which brings the session id and protocol version.
+  /// Returns which sending this is.
+  std::uint64_t initialize_sent() {
+    m_initialize_pending = true;
+    return ++m_initialize_sends;
+  }
+  /// That initialize was answered, failed or was dropped (`send`: only if it was not sent
+  /// again since): what waited for it goes on.
+  void initialize_ended(std::uint64_t send = 0);
   /// Holds `o` (true) while the session is not ready for it: a new session is being opened,
-  /// or the client's notifications/initialized is on its way.
+  /// the client's initialize is unanswered, or its notifications/initialized is on its way.
   bool hold_if_not_ready(const std::shared_ptr<Outgoing>& o);
   /// Holds `o` until the channel is ready (HTTP+SSE: no endpoint yet).
   void hold(std::shared_ptr<Outgoing> o) { m_held.push_back(std::move(o)); }
@@ -114,6 +125,8 @@ class Session {
   bool m_reopening = false;
   int m_reopen_restarts = 0;        ///< new sessions lost while being opened, in a row
   bool m_gate_closed = false;       ///< the client's notifications/initialized is on its way
+  bool m_initialize_pending = false;  ///< the client's initialize is out, unanswered
+  std::uint64_t m_initialize_sends = 0;
   asio::steady_timer m_gate_timer;  ///< opens the gate if the remote never acknowledges
   std::deque<std::shared_ptr<Outgoing>> m_held;
 };

@@ -161,8 +161,11 @@ struct RemoteHarness {
                 {{"Mcp-Session-Id", sid}});
     send(k_initialized);
     http.answer(http.last(), 202, "", "");
-    REQUIRE(http.at(http.last()).request.method == "GET");
-    return http.last();
+    auto get = http.last();
+    REQUIRE(http.at(get).request.method == "GET");
+    // The remote takes the GET stream: what the client sends next no longer waits for it.
+    http.head(get, 200, "text/event-stream");
+    return get;
   }
 };
 

@@ -90,6 +90,8 @@ struct Router {
     CHECK(json::to_string(read()["id"]) == "0");
     line(R"({"jsonrpc":"2.0","method":"notifications/initialized"})");
     http.answer(http.last(), 202, "", "");
+    REQUIRE(http.at(http.last()).request.method == "GET");
+    http.head(http.last(), 200, "text/event-stream");  // calls wait for the GET stream's head
     settle();
   }
   /// A 2025 client's handshake with a 2026-07-28 remote: the era probe, then initialize

@@ -15,7 +15,8 @@ constexpr const char* k_list = R"({"jsonrpc":"2.0","id":2,"method":"tools/list"}
 constexpr const char* k_list_answer = R"({"jsonrpc":"2.0","id":2,"result":{"tools":[]}})";
 
 /// Answers the replayed initialize (the newest transfer) with session `sid`, then the
-/// replayed notifications/initialized; returns nothing, the held messages go out after.
+/// replayed notifications/initialized, then gives the new GET stream its head; the held
+/// messages go out after it.
 void complete_replay(RemoteHarness& h, const std::string& sid) {
   auto& replay = h.http.at(h.http.last());
   REQUIRE(replay.request.method == "POST");
@@ -28,6 +29,9 @@ void complete_replay(RemoteHarness& h, const std::string& sid) {
   REQUIRE(initialized.request.body == RemoteHarness::k_initialized);
   CHECK(initialized.header("Mcp-Session-Id") == sid);
   h.http.answer(h.http.last(), 202, "", "");
+  auto get = h.http.last();
+  REQUIRE(h.http.at(get).request.method == "GET");
+  h.http.head(get, 200, "text/event-stream");
 }
 
 /// The session is lost with `status` and `body` on a tools/list; it must come back.
@@ -51,7 +55,7 @@ void lose_and_recover(long status, const std::string& body) {
 
   complete_replay(h, "s2");
   // The failed request goes again, unchanged, on the new session.
-  auto again = h.http.last() - 1;  // then the new GET stream
+  auto again = h.http.last();  // after the new GET stream
   CHECK(h.http.at(again).request.body == k_list);
   CHECK(h.http.at(again).header("Mcp-Session-Id") == "s2");
   h.http.answer(again, 200, "application/json", k_list_answer);
@@ -96,7 +100,7 @@ TEST_CASE("a session lost again right after the new one opened fails the request
   h.send(k_list);
   h.http.answer(h.http.last(), 404, "", "");
   complete_replay(h, "s2");
-  h.http.answer(h.http.last() - 1, 404, "", "");  // the request, sent again on s2
+  h.http.answer(h.http.last(), 404, "", "");  // the request, sent again on s2
   REQUIRE(h.failures.size() == 1);
   CHECK(h.failures[0].failure.http_status == 404);
   CHECK(h.failures[0].failure.message.find("ended the session again") != std::string::npos);
@@ -111,13 +115,13 @@ TEST_CASE("requests sent while the new session opens wait for it", "[remote][ses
   h.send(R"({"jsonrpc":"2.0","id":3,"method":"prompts/list"})");
   CHECK(h.http.last() == replay);  // held, not sent on the dead session
   complete_replay(h, "s2");
-  // Both go out on s2, in order, before the new GET stream.
-  auto& list = h.http.at(h.http.last() - 2);
-  auto& prompts = h.http.at(h.http.last() - 1);
+  // Both go out on s2, in order, after the new GET stream.
+  auto& list = h.http.at(h.http.last() - 1);
+  auto& prompts = h.http.at(h.http.last());
   CHECK(list.request.body == k_list);
   CHECK(prompts.request.body.find("prompts/list") != std::string::npos);
   CHECK(prompts.header("Mcp-Session-Id") == "s2");
-  CHECK(h.http.at(h.http.last()).request.method == "GET");
+  CHECK(h.http.at(h.http.last() - 2).request.method == "GET");
 }
 
 TEST_CASE("a new session the remote keeps losing is given up after three tries",
@@ -152,8 +156,27 @@ TEST_CASE("requests wait until the remote took notifications/initialized", "[rem
   h.send(k_list);
   CHECK(h.http.last() == initialized);  // not sent yet: it could overtake the notification
   h.http.answer(initialized, 202, "", "");
-  CHECK(h.http.at(initialized + 1).request.body == k_list);
-  CHECK(h.http.at(initialized + 2).request.method == "GET");
+  // The GET stream goes first: the remote may send what the next calls cause on it.
+  auto get = initialized + 1;
+  CHECK(h.http.at(get).request.method == "GET");
+  CHECK(h.http.last() == get);
+  h.http.head(get, 200, "text/event-stream");
+  CHECK(h.http.at(get + 1).request.body == k_list);
+}
+
+TEST_CASE("a GET stream the remote refuses lets the held requests go", "[remote][session]") {
+  RemoteHarness h;
+  h.send(RemoteHarness::k_initialize);
+  h.http.answer(h.http.last(), 200, "application/json", RemoteHarness::initialize_result("1"),
+                {{"Mcp-Session-Id", "s1"}});
+  h.send(RemoteHarness::k_initialized);
+  auto initialized = h.http.last();
+  h.send(k_list);
+  h.http.answer(initialized, 202, "", "");
+  auto get = h.http.last();
+  REQUIRE(h.http.at(get).request.method == "GET");
+  h.http.answer(get, 405, "", "");
+  CHECK(h.http.at(get + 1).request.body == k_list);
 }
 
 TEST_CASE("shutdown deletes the session, carrying its id", "[remote][session]") {
