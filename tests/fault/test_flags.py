@@ -293,6 +293,14 @@ def test_cookies_are_sent_back_unless_no_cookies(fx):
             b = Bridge(fx.url, *flags, env=home.env)
             b.initialize()
             assert "result" in b.tool("digest", {"data": "x"})
+            # The GET stream opens beside the first call, on a connection of its own: let it
+            # reach the server before the session ends.
+            deadline = time.time() + 10
+            while time.time() < deadline:
+                with fx.state.lock:
+                    if any(v == "GET" for v, *_ in fx.state.log):
+                        break
+                time.sleep(0.01)
             b.close()
             b.check_stdout()
             with fx.state.lock:
