@@ -6,6 +6,8 @@
 //   - for comparison, tests/interop/bench.mjs's Node SDK rows: the SDK's direct HTTP client,
 //     the first bridge through the SDK's stdio client, mcp-remote through the same;
 //   - the 18 MB upload by path (tests/fault/bench_upload.py);
+//   - the stdio floor: the same echo answers over stdin and stdout (echo_server --stdio), what
+//     any stdio process costs with nothing behind it;
 // then prints every goal of issue 17 section 2 with its ratio and whether it is met.
 //   --quick     fewer calls and spawns, no upload row
 //   --no-node   without the Node SDK and mcp-remote rows
@@ -40,9 +42,10 @@ const commit = spawnSync('git', ['-C', root, 'log', '-1', '--format=%h %cs'], { 
 console.log(`# scripts/bench, ${new Date().toISOString().slice(0, 16)}Z, tree at ${commit}`);
 bridges.forEach((b, i) => console.log(`bridge ${i + 1}: ${label(b)}`));
 
+const common = ['--starts', counts.starts, '--calls', counts.calls, '--inflight', counts.inflight,
+  '--throughput-calls', counts.throughput];
+
 function nativeRows(url) {
-  const common = ['--starts', counts.starts, '--calls', counts.calls, '--inflight', counts.inflight,
-    '--throughput-calls', counts.throughput];
   process.stderr.write(`  native direct client...\n`);
   const direct = runJson(directBin, [url, ...common]);
   const ours = bridges.map((b, i) => {
@@ -71,6 +74,11 @@ function printRows(title, r) {
     ...r.ours.map((o, i) => [`bridge ${i + 1}, native stdio driver`, f(o.start_ms, 2), f(o.sequential.p50_us),
       f(o.sequential.p99_us), f(o.inflight.calls_per_s, 0), f(o.inflight.p99_us), f(o.peak_rss_mib, 1), '']),
   ];
+  if (r.floor) {
+    const o = r.floor;
+    rows.push(['stdio floor: echo_server --stdio, native stdio driver', f(o.start_ms, 2), f(o.sequential.p50_us),
+      f(o.sequential.p99_us), f(o.inflight.calls_per_s, 0), f(o.inflight.p99_us), f(o.peak_rss_mib, 1), '']);
+  }
   if (r.node) {
     const names = ['Node SDK direct client', 'bridge 1 via the Node SDK', 'mcp-remote via the Node SDK'];
     r.node.forEach((n, i) => rows.push([names[i], i ? f(n.start, 1) : `${f(n.start, 1)} (in-process)`,
@@ -110,6 +118,9 @@ function goals(everything, echo, uploads) {
     goal(list, `peak RSS ≤ 8 MiB${tag}`, `${f(rss, 1)} MiB`, `${f(rss / 8, 2)} of the limit`, rss <= 8);
     if (uploads[i]) goal(list, `18 MB upload ≤ 1.2 × direct POST${tag}`, uploads[i].line, `${f(uploads[i].ratio, 2)}×`, uploads[i].ratio <= 1.2);
   });
+  if (echo.floor) {
+    list.push(['stdio floor: two pipe hops and a JSON parse, p50 (echo_server --stdio)', `${f(echo.floor.sequential.p50_us)} µs`, '(no goal)', '']);
+  }
   console.log('\n## Goals (issue 17 section 2)');
   console.log('overhead = the bridge\'s p50 (native stdio driver) − the native direct client\'s p50, same server; ' +
     'mcp-remote\'s = its p50 − the Node SDK direct client\'s p50 (both through the Node SDK)');
@@ -136,6 +147,8 @@ async function main() {
     const echoSrv = await startEcho(build);
     let echo;
     try { echo = nativeRows(echoSrv.url); } finally { echoSrv.stop(); }
+    process.stderr.write('  the stdio floor (echo_server --stdio)...\n');
+    echo.floor = runJson(driverBin, [...common, '--', path.join(build, 'tests/echo_server'), '--stdio']);
     printRows('server-everything (streamable HTTP, SSE answers), 127.0.0.1', everything);
     printRows('fast echo server (tests/bench/echo_server, JSON answers), 127.0.0.1', echo);
     const uploads = quick || has('--no-upload') ? [] : bridges.map(upload);
