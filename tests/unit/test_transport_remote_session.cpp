@@ -146,14 +146,25 @@ TEST_CASE("a new session the remote keeps losing is given up after three tries",
         std::string::npos);
 }
 
-TEST_CASE("requests wait until the remote took notifications/initialized", "[remote][session]") {
-  RemoteHarness h;
+namespace {
+
+/// The client's initialize answered (session s1), its notifications/initialized sent and a
+/// tools/list after it; returns the notification's transfer, not yet answered.
+claribi::transport::HttpTransport::TransferId initialized_with_list_behind(RemoteHarness& h) {
   h.send(RemoteHarness::k_initialize);
   h.http.answer(h.http.last(), 200, "application/json", RemoteHarness::initialize_result("1"),
                 {{"Mcp-Session-Id", "s1"}});
   h.send(RemoteHarness::k_initialized);
   auto initialized = h.http.last();
   h.send(k_list);
+  return initialized;
+}
+
+}  // namespace
+
+TEST_CASE("requests wait until the remote took notifications/initialized", "[remote][session]") {
+  RemoteHarness h;
+  auto initialized = initialized_with_list_behind(h);
   CHECK(h.http.last() == initialized);  // not sent yet: it could overtake the notification
   h.http.answer(initialized, 202, "", "");
   // The GET stream goes first: the remote may send what the next calls cause on it.
@@ -166,13 +177,7 @@ TEST_CASE("requests wait until the remote took notifications/initialized", "[rem
 
 TEST_CASE("a GET stream the remote refuses lets the held requests go", "[remote][session]") {
   RemoteHarness h;
-  h.send(RemoteHarness::k_initialize);
-  h.http.answer(h.http.last(), 200, "application/json", RemoteHarness::initialize_result("1"),
-                {{"Mcp-Session-Id", "s1"}});
-  h.send(RemoteHarness::k_initialized);
-  auto initialized = h.http.last();
-  h.send(k_list);
-  h.http.answer(initialized, 202, "", "");
+  h.http.answer(initialized_with_list_behind(h), 202, "", "");
   auto get = h.http.last();
   REQUIRE(h.http.at(get).request.method == "GET");
   h.http.answer(get, 405, "", "");
