@@ -39,11 +39,12 @@ int run_bridge(const Invocation& invocation, StdoutWriter& out) {
       bridge->shutdown();
     });
   });
-  auto in = read_stdin(io, inbox,
-                       StdinSink{[&](std::string&& line) { bridge.on_line(std::move(line)); },
-                                 [&](LineFramer::Oversized&& o) { bridge.on_oversized(std::move(o)); },
-                                 [&] { bridge.on_eof(); }},
-                       invocation.bridge.remote.max_message_bytes);
+  auto in =
+      read_stdin(io, inbox,
+                 StdinSink{[&](std::string&& line) { bridge.on_line(std::move(line)); },
+                           [&](LineFramer::Oversized&& o) { bridge.on_oversized(std::move(o)); },
+                           [&] { bridge.on_eof(); }},
+                 invocation.bridge.remote.max_message_bytes);
   io.run();
   inbox->close();
   return 0;

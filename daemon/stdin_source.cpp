@@ -8,8 +8,8 @@
 
 namespace claribi::daemon {
 
-std::unique_ptr<StdinSource> read_stdin_on_thread(std::shared_ptr<PostGuard> inbox,
-                                                  StdinSink sink, std::size_t max_message) {
+std::unique_ptr<StdinSource> read_stdin_on_thread(std::shared_ptr<PostGuard> inbox, StdinSink sink,
+                                                  std::size_t max_message) {
   auto shared = std::make_shared<StdinSink>(std::move(sink));
   std::thread([inbox, shared, max_message] {
     LineFramer framer(LineFramer::Sink{[&](std::string&& line) {

@@ -34,7 +34,7 @@ std::unique_ptr<StdinSource> read_stdin(asio::io_context& io, std::shared_ptr<Po
 
 /// Reads stdin with blocking reads on a thread of its own, posting to the io thread through
 /// `inbox`: for what a reactor cannot wait on (a file, a terminal, a Windows console or pipe).
-std::unique_ptr<StdinSource> read_stdin_on_thread(std::shared_ptr<PostGuard> inbox,
-                                                  StdinSink sink, std::size_t max_message);
+std::unique_ptr<StdinSource> read_stdin_on_thread(std::shared_ptr<PostGuard> inbox, StdinSink sink,
+                                                  std::size_t max_message);
 
 }  // namespace claribi::daemon

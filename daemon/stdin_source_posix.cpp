@@ -23,11 +23,10 @@ class ReactorStdin final : public StdinSource {
       : m_sink(std::move(sink)),
         m_flags(::fcntl(0, F_GETFL)),
         m_in(io, fd),
-        m_framer(LineFramer::Sink{[this](std::string&& line) { m_sink.line(std::move(line)); },
-                                  [this](LineFramer::Oversized&& o) {
-                                    m_sink.oversized(std::move(o));
-                                  }},
-                 max_message) {
+        m_framer(
+            LineFramer::Sink{[this](std::string&& line) { m_sink.line(std::move(line)); },
+                             [this](LineFramer::Oversized&& o) { m_sink.oversized(std::move(o)); }},
+            max_message) {
     read();
   }
 

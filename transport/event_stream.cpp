@@ -40,8 +40,8 @@ void EventStreams::follow(const std::shared_ptr<Stream>& stream, HttpHandlers& h
 }
 
 HttpTransport::TransferId EventStreams::open(
-    const std::shared_ptr<Stream>& stream,
-    std::function<void(const HttpHead&, HttpDone&&)> on_done, std::function<void()> on_head) {
+    const std::shared_ptr<Stream>& stream, std::function<void(const HttpHead&, HttpDone&&)> on_done,
+    std::function<void()> on_head) {
   auto req = m_requests.make("GET", m_requests.options().url.text, "text/event-stream", false);
   m_session.add_headers(req.headers);
   if (!stream->last_event_id.empty()) {

@@ -123,8 +123,8 @@ class Session {
   int m_generation = 0;
   bool m_initialized = false;  ///< an initialize was answered
   bool m_reopening = false;
-  int m_reopen_restarts = 0;        ///< new sessions lost while being opened, in a row
-  bool m_gate_closed = false;       ///< the client's notifications/initialized is on its way
+  int m_reopen_restarts = 0;          ///< new sessions lost while being opened, in a row
+  bool m_gate_closed = false;         ///< the client's notifications/initialized is on its way
   bool m_initialize_pending = false;  ///< the client's initialize is out, unanswered
   std::uint64_t m_initialize_sends = 0;
   asio::steady_timer m_gate_timer;  ///< opens the gate if the remote never acknowledges
