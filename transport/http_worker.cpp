@@ -87,6 +87,7 @@ struct HttpWorker::Transfer {
   bool response_seen = false;   ///< a status line came back
   int attempts = 0;             ///< connections the request was about to go out on
   bool refused_resend = false;  ///< a rewind was refused: the whole body had gone out
+  bool body_with_head = false;  ///< an at-most-once body sent as POSTFIELDS, whole
   char error[CURL_ERROR_SIZE] = {};
 
   std::uint64_t body_size() const {
@@ -204,6 +205,7 @@ HttpWorker::TransferId HttpWorker::start(HttpRequest request, HttpHandlers handl
     // Bigger pieces than the 64 KiB default: fewer callbacks and writes for megabytes.
     curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024);
   } else if (r.method == "POST" && r.at_most_once && r.body.size() <= k_with_the_head) {
+    t->body_with_head = true;
     // Goes out with the headers in one write; on_prereq counts it handed as the request
     // leaves, so a second attempt must still pass Transfer::rewind.
     curl_easy_setopt(e, CURLOPT_POST, 1L);
@@ -321,7 +323,7 @@ int HttpWorker::on_prereq(void* self, char*, char*, int, int) {
   // any body byte was written, but bytes handed to it may have been lost in its buffer.
   if (++t->attempts > 1 && t->handed > 0 && !t->rewind()) return CURL_PREREQFUNC_ABORT;
   // A body given as POSTFIELDS leaves with the request, whole.
-  if (!t->upload && t->request.body.size() <= k_with_the_head) t->handed = t->body_size();
+  if (t->body_with_head) t->handed = t->body_size();
   return CURL_PREREQFUNC_OK;
 }
 

@@ -43,6 +43,8 @@ class HttpWorker final : public HttpTransport {
   /// Acts on `socket` soon if it is already ready for what libcurl wants (a registration
   /// older than the readiness raised no event).
   void poke(const std::shared_ptr<Socket>& socket);
+  /// Runs on_ready(socket, event) after the handlers already queued, while the worker lives.
+  void post_ready(const std::weak_ptr<Socket>& socket, int event);
   void on_ready(const std::weak_ptr<Socket>& socket, int event);
   void finish(Transfer& t, int curl_code);
   struct Callbacks;  ///< libcurl's socket, open, close and timer callbacks, in its own types
@@ -61,7 +63,9 @@ class HttpWorker final : public HttpTransport {
   struct Timer;
   std::unique_ptr<Timer> m_timer;  ///< libcurl's one timeout
   std::unordered_map<std::intptr_t, std::shared_ptr<Socket>> m_sockets;
-  std::unordered_set<std::intptr_t> m_connections;  ///< sockets open through Callbacks
+  /// Connection sockets, open through Callbacks::open_socket until close_socket: they stay
+  /// registered with the reactor between transfers.
+  std::unordered_set<std::intptr_t> m_connections;
   std::unordered_map<TransferId, std::unique_ptr<Transfer>> m_live;
   TransferId m_next_id = 1;
   /// False once the worker is gone: what it posted or armed checks it first.

@@ -17,7 +17,7 @@ int HttpWorker::Callbacks::socket(CURL*, curl_socket_t fd, int what, void* self,
   auto it = w->m_sockets.find(key);
   if (what == CURL_POLL_REMOVE) {
     if (it == w->m_sockets.end()) return 0;
-    if (it->second->connection) {
+    if (w->m_connections.count(key) != 0) {
       // Between two transfers on a kept-alive connection: stay registered, stop acting on
       // it. A wait still armed ends harmlessly (on_ready sees nothing wanted).
       it->second->wanted = 0;
@@ -32,7 +32,6 @@ int HttpWorker::Callbacks::socket(CURL*, curl_socket_t fd, int what, void* self,
   if (!reused) {
     auto s = std::make_shared<Socket>(w->m_io);
     s->fd = key;
-    s->connection = w->m_connections.count(key) != 0;
     asio::error_code ec;
     s->sock.assign(asio::ip::tcp::v4(), fd, ec);
     if (ec) {
@@ -123,15 +122,16 @@ void HttpWorker::poke(const std::shared_ptr<Socket>& s) {
   bool in = (s->wanted & CURL_POLL_IN) != 0;
   bool out = (s->wanted & CURL_POLL_OUT) != 0;
   int ready = platform::socket_ready(s->fd, in, out);
-  std::weak_ptr<Socket> weak = s;
-  for (int event : {CURL_CSELECT_IN, CURL_CSELECT_OUT}) {
-    if ((ready & (event == CURL_CSELECT_IN ? 1 : 2)) == 0) continue;
-    // After the caller's turn: libcurl may not be called from its own callback.
-    asio::post(m_io, [this, weak, running = std::weak_ptr<bool>(m_running), event] {
-      auto alive = running.lock();
-      if (alive && *alive) on_ready(weak, event);
-    });
-  }
+  // After the caller's turn: libcurl may not be called from its own callback.
+  if ((ready & 1) != 0) post_ready(s, CURL_CSELECT_IN);
+  if ((ready & 2) != 0) post_ready(s, CURL_CSELECT_OUT);
+}
+
+void HttpWorker::post_ready(const std::weak_ptr<Socket>& socket, int event) {
+  asio::post(m_io, [this, socket, running = std::weak_ptr<bool>(m_running), event] {
+    auto alive = running.lock();
+    if (alive && *alive) on_ready(socket, event);
+  });
 }
 
 void HttpWorker::on_ready(const std::weak_ptr<Socket>& weak, int event) {
@@ -153,10 +153,7 @@ void HttpWorker::on_ready(const std::weak_ptr<Socket>& weak, int event) {
   // libcurl left unread, or room it did not fill, would not be reported again. Go on while
   // the socket is still ready, as a level-triggered poll would; after other handlers.
   if ((s->wanted & wanted) != 0 && platform::socket_ready(s->fd, read, !read) != 0) {
-    asio::post(m_io, [this, weak, running = std::weak_ptr<bool>(m_running), event] {
-      auto alive = running.lock();
-      if (alive && *alive) on_ready(weak, event & ~CURL_CSELECT_ERR);
-    });
+    post_ready(weak, event & ~CURL_CSELECT_ERR);
   }
 }
 

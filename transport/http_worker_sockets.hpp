@@ -23,7 +23,6 @@ struct HttpWorker::Socket {
   int wanted = 0;  ///< CURL_POLL_IN, CURL_POLL_OUT, CURL_POLL_INOUT, or 0 between transfers
   bool read_waiting = false;
   bool write_waiting = false;
-  bool connection = false;  ///< opened by Callbacks::open_socket: closed through us
 };
 
 /// libcurl's single timeout. `generation` tells a stale expiry from the one in force.
