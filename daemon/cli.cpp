@@ -6,7 +6,6 @@
 #include "util/headers.hpp"
 #include "util/json.hpp"
 #include "util/log.hpp"
-#include "util/platform.hpp"
 #include "util/text.hpp"
 #include "util/tls_trust.hpp"
 
@@ -478,7 +477,7 @@ Result<Invocation> parse_command_line(int argc, char** argv, int& exit_code, std
   if (inv.bridge.protocol == era::Pin::auto_detect) {
     inv.bridge.era_cache = EraCache::path_for(*parsed_url);
   }
-  auto trust = tls::resolve(ca_file, env, platform::ca_bundle_locations());
+  auto trust = tls::resolve(ca_file, env, tls::platform());
   if (!trust) return fail(trust.error().message);
   remote.trust = *trust;
   remote.allow_http = allow_http;

@@ -2,6 +2,7 @@
 // user's state directory. Every change is read-modify-write under an advisory lock and
 // replaces the file by rename, so concurrent bridges never see half a file.
 #include "keychain/keychain.hpp"
+#include "keychain/os_store.hpp"
 
 #include "util/json.hpp"
 
@@ -66,10 +67,8 @@ class FileKeychain final : public Keychain {
     ::close(*lock);
     if (!entries) return tl::unexpected(entries.error());
     std::vector<std::string> out;
-    for (const auto& [account, value] : *entries) {
-      if (account.compare(0, prefix.size(), prefix) == 0) out.push_back(account);
-    }
-    return out;
+    for (const auto& [account, value] : *entries) out.push_back(account);
+    return with_prefix(std::move(out), prefix);
   }
 
   std::string backend_name() const override { return "file (" + m_path + ")"; }

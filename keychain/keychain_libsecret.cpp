@@ -1,11 +1,11 @@
 // Linux: the freedesktop Secret Service (gnome-keyring, KWallet, KeePassXC) through libsecret.
 #include "keychain/keychain.hpp"
+#include "keychain/os_store.hpp"
 
 #include <dlfcn.h>
 #include <libsecret/secret.h>
 #include <sys/stat.h>
 
-#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 
@@ -263,13 +263,10 @@ class LibsecretKeychain final : public Keychain {
     for (GList* l = items->list; l != nullptr; l = l->next) {
       GHashTable* attrs = lib().secret_item_get_attributes(static_cast<SecretItem*>(l->data));
       const auto* account = static_cast<const char*>(lib().g_hash_table_lookup(attrs, "account"));
-      if (account != nullptr && std::string_view(account).compare(0, prefix.size(), prefix) == 0) {
-        if (std::find(out.begin(), out.end(), account) == out.end()) out.emplace_back(account);
-      }
+      if (account != nullptr) out.emplace_back(account);
       lib().g_hash_table_unref(attrs);
     }
-    std::sort(out.begin(), out.end());
-    return out;
+    return with_prefix(std::move(out), prefix);
   }
 
   std::string backend_name() const override { return "libsecret (Secret Service)"; }

@@ -3,6 +3,7 @@
 // bytes (CRED_MAX_CREDENTIAL_BLOB_SIZE, 5 * 512; some mingw-w64 headers say 512), so values
 // go through the chunking adapter: larger token sets span several credentials.
 #include "keychain/keychain.hpp"
+#include "keychain/os_store.hpp"
 
 #ifndef WIN32_LEAN_AND_MEAN
 #define WIN32_LEAN_AND_MEAN
@@ -10,8 +11,6 @@
 #include <windows.h>
 // wincred.h needs windows.h first.
 #include <wincred.h>
-
-#include <algorithm>
 
 namespace claribi::keychain {
 namespace {
@@ -116,13 +115,9 @@ class CredentialManager final : public Keychain {
       return tl::unexpected(failure("could not list the stored credentials", code));
     }
     std::size_t skip = std::wstring(k_target_prefix).size();
-    for (DWORD i = 0; i < count; ++i) {
-      std::string account = narrow(creds[i]->TargetName + skip);
-      if (account.compare(0, prefix.size(), prefix) == 0) out.push_back(std::move(account));
-    }
+    for (DWORD i = 0; i < count; ++i) out.push_back(narrow(creds[i]->TargetName + skip));
     ::CredFree(creds);
-    std::sort(out.begin(), out.end());
-    return out;
+    return with_prefix(std::move(out), prefix);
   }
 
   std::string backend_name() const override { return "Windows Credential Manager"; }

@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <ctime>
 #include <string>
-#include <vector>
 
 #include "util/result.hpp"
 
@@ -82,10 +81,8 @@ Result<FileInfo> file_info(const std::string& path);
 /// exist (errno tells why).
 std::string real_path(const std::string& path);
 
-/// Where the platform's CA bundle for OpenSSL may be, in order (Linux distributions keep it
-/// in different places); empty where TLS trusts the OS's own store (macOS Keychain, Windows
-/// certificate store), which libcurl's default then keeps.
-const std::vector<std::string>& ca_bundle_locations();
+/// The OS's text for the calling thread's last error (errno; on Windows GetLastError()).
+std::string last_error_text();
 
 /// A file opened for reading without following a link in its last component (POSIX
 /// O_NOFOLLOW; on Windows the reparse point itself), non-blocking so a FIFO swapped in cannot

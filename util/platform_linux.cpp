@@ -9,14 +9,6 @@
 
 namespace claribi::platform {
 
-const std::vector<std::string>& ca_bundle_locations() {
-  // Debian and Ubuntu, RHEL and Fedora, SUSE, older RHEL, Alpine.
-  static const std::vector<std::string> paths = {
-      "/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",
-      "/etc/ssl/ca-bundle.pem", "/etc/pki/tls/cacert.pem", "/etc/ssl/cert.pem"};
-  return paths;
-}
-
 std::string own_executable() {
   return real_path("/proc/self/exe");
 }

@@ -9,11 +9,6 @@
 
 namespace claribi::platform {
 
-const std::vector<std::string>& ca_bundle_locations() {
-  static const std::vector<std::string> none;  // the OS's own trust store
-  return none;
-}
-
 std::string own_executable() {
   char raw[PATH_MAX];
   std::uint32_t size = sizeof raw;

@@ -67,6 +67,10 @@ std::tm utc_time(std::time_t t) {
   return tm;
 }
 
+std::string last_error_text() {
+  return std::strerror(errno);
+}
+
 Result<void> replace_file(const std::string& from, const std::string& to) {
   if (std::rename(from.c_str(), to.c_str()) != 0) return fail(std::strerror(errno));
   return {};

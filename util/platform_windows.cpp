@@ -16,11 +16,6 @@
 
 namespace claribi::platform {
 
-const std::vector<std::string>& ca_bundle_locations() {
-  static const std::vector<std::string> none;  // the OS's own trust store
-  return none;
-}
-
 namespace {
 
 std::wstring wide(const std::string& utf8) {
@@ -227,6 +222,10 @@ void InputFile::close() {
 
 std::string InputFile::last_error() const {
   return system_message(static_cast<DWORD>(m_error));
+}
+
+std::string last_error_text() {
+  return system_message(GetLastError());
 }
 
 void release_free_memory() {}  // the Windows heap decommits on its own

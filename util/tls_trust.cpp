@@ -1,11 +1,17 @@
 #include "util/tls_trust.hpp"
 
 #include <fstream>
+#include <unordered_set>
+
+#include "util/base64.hpp"
+#include "util/log.hpp"
 
 namespace claribi::tls {
 namespace {
 
 constexpr std::size_t k_max_bundle = std::size_t{16} << 20;
+constexpr std::string_view k_begin = "-----BEGIN CERTIFICATE-----";
+constexpr std::string_view k_end = "-----END CERTIFICATE-----";
 
 bool readable(const std::string& path) {
   return std::ifstream(path).good();
@@ -23,16 +29,75 @@ Result<std::string> read_bundle(const std::string& path, const std::string& what
   return text;
 }
 
+/// A certificate's identity across PEM texts: its base64 without line breaks.
+std::string identity(std::string_view body) {
+  std::string out;
+  out.reserve(body.size());
+  for (char c : body) {
+    if (c != '\n' && c != '\r' && c != ' ' && c != '\t') out += c;
+  }
+  return out;
+}
+
+/// Calls `each(block, identity)` for every whole certificate block of `pem`.
+template <class F>
+void for_each_certificate(std::string_view pem, F each) {
+  std::size_t at = 0;
+  while ((at = pem.find(k_begin, at)) != std::string_view::npos) {
+    std::size_t body = at + k_begin.size();
+    std::size_t end = pem.find(k_end, body);
+    if (end == std::string_view::npos) return;
+    each(pem.substr(at, end + k_end.size() - at), identity(pem.substr(body, end - body)));
+    at = end + k_end.size();
+  }
+}
+
 }  // namespace
 
+std::string pem_certificate(std::string_view der) {
+  std::string b64 = base64::encode(der.data(), der.size());
+  std::string out(k_begin);
+  out += '\n';
+  for (std::size_t i = 0; i < b64.size(); i += 64) {
+    out.append(b64, i, 64);
+    out += '\n';
+  }
+  out += k_end;
+  out += '\n';
+  return out;
+}
+
+std::string compose_bundle(std::string_view base, const std::vector<std::string>& added,
+                           const std::vector<std::string>& denied, std::string_view extra) {
+  std::unordered_set<std::string> seen;
+  for (const auto& d : denied) seen.insert(base64::encode(d.data(), d.size()));
+  std::string out;
+  out.reserve(base.size() + extra.size() + added.size() * 2048);
+  auto take = [&](std::string_view block, std::string id) {
+    if (!seen.insert(std::move(id)).second) return;
+    out.append(block);
+    out += '\n';
+  };
+  for_each_certificate(base, take);
+  for (const auto& der : added) {
+    std::string block = pem_certificate(der);
+    block.pop_back();  // its line end: take() adds one
+    take(block, base64::encode(der.data(), der.size()));
+  }
+  for_each_certificate(extra, take);
+  return out;
+}
+
 Result<std::shared_ptr<const Trust>> resolve(const std::string& extra_ca_file, const EnvLookup& env,
-                                             const std::vector<std::string>& bundles) {
+                                             const Platform& platform) {
   auto t = std::make_shared<Trust>();
   std::string base;
+  bool replaced = false;  // SSL_CERT_FILE stands for the whole platform trust, as in OpenSSL
   if (auto f = env("SSL_CERT_FILE"); f && !f->empty()) {
     base = *f;
+    replaced = true;
   } else {
-    for (const auto& b : bundles) {
+    for (const auto& b : platform.bundles) {
       if (readable(b)) {
         base = b;
         break;
@@ -43,26 +108,40 @@ Result<std::shared_ptr<const Trust>> resolve(const std::string& extra_ca_file, c
     // OpenSSL's list of folders; libcurl takes one. "C:\\certs" is one folder, not two.
     t->ca_dir = d->size() > 2 && (*d)[1] == ':' ? *d : d->substr(0, d->find(':'));
   }
-  if (extra_ca_file.empty()) {
+
+  OsAnchors os;
+  if (!replaced && platform.os_store && (!platform.store_is_native || !extra_ca_file.empty())) {
+    if (auto read = platform.os_store()) {
+      os = std::move(*read);
+    } else {
+      CLARIBI_LOG(warn, "the system's certificate store could not be read ("
+                            << read.error().message << "); TLS trusts "
+                            << (base.empty() ? std::string("libcurl's default") : base)
+                            << (extra_ca_file.empty() ? "" : " and the --ca-file") << " only");
+    }
+  }
+  if (extra_ca_file.empty() && os.trusted.empty() && os.denied.empty()) {
     // Named even when it is libcurl's built-in default: that one is Debian's path, and RHEL
-    // or SUSE keep theirs elsewhere. Empty on macOS and Windows: the OS's store stays.
+    // or SUSE keep theirs elsewhere. Empty on Windows: the OS's store stays.
     t->ca_file = base;
     return std::shared_ptr<const Trust>(t);
   }
-  auto extra = read_bundle(extra_ca_file, "the --ca-file");
-  if (!extra) return fail(extra.error().message);
-  if (extra->find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
-    return fail("the --ca-file " + extra_ca_file + " holds no PEM certificate");
+  std::string extra;
+  if (!extra_ca_file.empty()) {
+    auto read = read_bundle(extra_ca_file, "the --ca-file");
+    if (!read) return fail(read.error().message);
+    if (read->find(k_begin) == std::string::npos) {
+      return fail("the --ca-file " + extra_ca_file + " holds no PEM certificate");
+    }
+    extra = std::move(*read);
   }
-  if (base.empty()) {  // macOS, Windows: no bundle file to add to; as before, this one file
-    t->ca_file = extra_ca_file;
-    return std::shared_ptr<const Trust>(t);
+  std::string platform_text;
+  if (!base.empty()) {
+    auto read = read_bundle(base, "the CA bundle");
+    if (!read) return fail(read.error().message);
+    platform_text = std::move(*read);
   }
-  auto platform = read_bundle(base, "the CA bundle");
-  if (!platform) return fail(platform.error().message);
-  t->ca_blob = std::move(*platform);
-  if (!t->ca_blob.empty() && t->ca_blob.back() != '\n') t->ca_blob += '\n';
-  t->ca_blob += *extra;
+  t->ca_blob = compose_bundle(platform_text, os.trusted, os.denied, extra);
   return std::shared_ptr<const Trust>(t);
 }
 

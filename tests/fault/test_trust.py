@@ -137,6 +137,20 @@ def test_ca_file_adds_to_the_bundle_in_force(fx):
         s.close()
 
 
+def test_a_ca_file_repeating_a_bundle_certificate_is_harmless(fx):
+    # The bundle in force already holds CA a (and b); the --ca-file brings a again. OpenSSL
+    # builds where a repeated certificate fails the whole in-memory bundle would refuse both.
+    s = Sites()
+    try:
+        both = os.path.join(s.folder, "both.pem")
+        open(both, "wb").write(open(s.a.ca_file, "rb").read() + open(s.b.ca_file, "rb").read())
+        env = {"SSL_CERT_FILE": both}
+        assert lists_tools(s.tools(s.a, "--ca-file", s.a.ca_file, env=env))
+        assert lists_tools(s.tools(s.b, "--ca-file", s.a.ca_file, env=env))
+    finally:
+        s.close()
+
+
 def test_a_ca_file_without_certificates_is_refused_by_name(fx):
     s = Sites()
     try:

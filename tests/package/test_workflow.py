@@ -38,6 +38,7 @@ def test_macos_and_windows_jobs_on_their_images():
     runs = {name: "\n".join(s.get("run", "") for s in jobs[name]["steps"]) for name in jobs}
     assert "SKIP_NOTARIZE=1 installers/macos/build-pkg.sh" in runs["macos"]
     assert "keychain_roundtrip.sh" in runs["macos"] and "keychain_roundtrip.sh" in runs["windows"]
+    assert "os_trust.py" in runs["macos"] and "os_trust.py" in runs["windows"]
     assert "makensis" in runs["windows"] and "wixl" in runs["windows"]
 
 
