@@ -37,8 +37,8 @@ def certificate(subject, issuer, key, signer, ca):
          .not_valid_after(now + datetime.timedelta(days=1))
          .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
     if not ca:
-        b = b.add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                            critical=False)
+        b = b.add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                                                         x509.DNSName("localhost")]), critical=False)
     return b.sign(signer, hashes.SHA256())
 
 

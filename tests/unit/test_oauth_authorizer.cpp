@@ -317,7 +317,7 @@ TEST_CASE("a server that does not list ES256 gets plain Bearer token requests", 
   f.http->on("GET", k_as_meta, 200,
              R"({"issuer":"https://as.example","token_endpoint":"https://as.example/token",
                  "dpop_signing_alg_values_supported":["RS256"]})");
-  f.grants("plain");
+  f.grants("bearer-only-token");  // a secret from now on: not a word other tests log
   auto t = Authorizer(f.o).login(Challenge{});
   REQUIRE(t);
   CHECK(t->dpop_jkt.empty());
