@@ -12,6 +12,8 @@
 // wincred.h needs windows.h first.
 #include <wincred.h>
 
+#include <cstdlib>
+
 namespace claribi::keychain {
 namespace {
 
@@ -139,8 +141,20 @@ Result<std::unique_ptr<Keychain>> make_file_keychain(std::string) {
   return fail("--credential-store file is not available on Windows; Credential Manager is used");
 }
 
+/// Where the file store would be, and so where the bridge's other state lives (era verdicts,
+/// login locks: oauth::state_path_for): %LOCALAPPDATA%\claribi-bridge, never the folder the
+/// client happened to start the bridge in.
 std::string default_file_store_path() {
-  return {};
+  std::wstring base;
+  if (const wchar_t* local = _wgetenv(L"LOCALAPPDATA"); local != nullptr && *local != L'\0') {
+    base = local;
+  } else if (const wchar_t* profile = _wgetenv(L"USERPROFILE");
+             profile != nullptr && *profile != L'\0') {
+    base = std::wstring(profile) + L"\\AppData\\Local";
+  } else {
+    base = L".";
+  }
+  return narrow((base + L"\\claribi-bridge\\credentials.json").c_str());
 }
 
 }  // namespace claribi::keychain

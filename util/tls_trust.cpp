@@ -142,6 +142,12 @@ Result<std::shared_ptr<const Trust>> resolve(const std::string& extra_ca_file, c
     platform_text = std::move(*read);
   }
   t->ca_blob = compose_bundle(platform_text, os.trusted, os.denied, extra);
+  if (t->ca_blob.empty()) {
+    // Every certificate was denied: an empty blob would leave libcurl's default bundle,
+    // denied ones included.
+    return fail("no CA certificate is left to trust: the system's store marks every one in " +
+                (base.empty() ? std::string("the --ca-file") : base) + " as not to be trusted");
+  }
   return std::shared_ptr<const Trust>(t);
 }
 

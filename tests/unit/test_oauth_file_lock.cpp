@@ -59,3 +59,14 @@ TEST_CASE("each server has one lock path of its own", "[oauth]") {
   CHECK(std::filesystem::path(a).extension() == ".lock");
   CHECK(a.find("claribi.com") == std::string::npos);  // a hash, not the URL
 }
+
+TEST_CASE("state files live in the user's state folder, not the working directory", "[oauth]") {
+  // %LOCALAPPDATA%\claribi-bridge on Windows, $XDG_STATE_HOME or ~/.local/state elsewhere:
+  // a client may start the bridge in any folder, even one it cannot write.
+  for (const auto& path : {lock_path_for("https://claribi.com/mcp/v1"),
+                           state_path_for("https://claribi.com/mcp/v1", "era", ".json")}) {
+    INFO(path);
+    CHECK(std::filesystem::path(path).is_absolute());
+    CHECK(std::filesystem::path(path).parent_path().parent_path().filename() == "claribi-bridge");
+  }
+}

@@ -113,6 +113,18 @@ TEST_CASE("the OS store adds to the bundle, unless SSL_CERT_FILE replaces the pl
   CHECK(reads == 1);
 }
 
+TEST_CASE("a store that denies every certificate leaves nothing to trust, and says so") {
+  TempFile bundle(tls::pem_certificate("bundle root"));
+  tls::Platform p{{bundle.path},
+                  []() -> Result<tls::OsAnchors> {
+                    return tls::OsAnchors{{}, {"bundle root"}};
+                  },
+                  false};
+  auto t = tls::resolve("", env_of({}), p);
+  REQUIRE_FALSE(t);
+  CHECK(t.error().message.find("no CA certificate is left to trust") != std::string::npos);
+}
+
 TEST_CASE("a native OS store is read only when --ca-file must be added to it") {
   TempFile extra(k_ca_pem);
   int reads = 0;
