@@ -273,6 +273,16 @@ std::size_t HttpWorker::on_header(char* data, std::size_t size, std::size_t n, v
     t->head.headers.clear();  // a new response (after a redirect or 100-continue)
     return size * n;
   }
+  if (line == "\r\n" || line == "\n") {
+    // The head is whole: its handler runs now, not at the first byte of a body that may
+    // be long in coming (a GET stream with nothing to say yet). Not for an interim answer,
+    // nor for a redirect libcurl is about to follow; those end the way they did.
+    long status = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    bool followed = status / 100 == 3 && !t->head.header("location").empty();
+    if (status >= 200 && !followed) t->worker->deliver_head(*t);
+    return size * n;
+  }
   auto colon = line.find(':');
   if (colon != std::string_view::npos) {
     t->head.headers.push_back(Header{std::string(text::trim(line.substr(0, colon))),

@@ -66,6 +66,9 @@ class State:
         # body of the official TypeScript SDK's examples (and server-everything).
         self.stale_status = 404
         self.get_bodies = {}  # GET path -> (status, content type, bytes) served as is
+        # The GET stream opens (its head sent at once) and stays silent until the client
+        # leaves, as a server with nothing to say yet does; else GET is refused (405).
+        self.silent_get_stream = False
         self.session_id = None  # the Mcp-Session-Id initialize hands out, instead of a uuid
         self.tools_page_size = None  # tools/list in pages of this many, with nextCursor
         self.tools_list_error = None  # a JSON-RPC error object tools/list answers with
@@ -174,6 +177,11 @@ class Handler(BaseHTTPRequestHandler):
         last = self.headers.get("Last-Event-ID")
         with self.state.lock:
             response = self.state.pending_resume.pop(last, None) if last else None
+        if response is None and self.state.silent_get_stream:
+            self.start_sse()
+            self.wfile.flush()
+            self.rfile.read(1)  # nothing comes: returns when the client closes the connection
+            return
         if response is None:
             self.send_empty(405)
             return

@@ -197,6 +197,23 @@ def test_a_remote_that_never_takes_initialized_does_not_stall_requests(fx):
     b.check_stdout()
 
 
+def test_calls_after_the_handshake_go_as_soon_as_the_get_stream_has_its_head(fx):
+    # The first calls wait for the GET stream's head (a server may send what they cause on
+    # it), not for its first event: a server with nothing to say sends none, and the calls
+    # would wait for the one-second cap.
+    fx.state.silent_get_stream = True
+    b = Bridge(fx.url)
+    b.initialize()
+    t0 = time.time()
+    answer = b.wait_for(b.request("tools/list"))
+    took = time.time() - t0
+    assert "tools" in answer.get("result", {}), answer
+    assert took < 0.6, f"the first call was answered after {took:.2f} s"
+    assert ("GET", None) in fx.methods(), fx.methods()
+    b.close()
+    b.check_stdout()
+
+
 def test_notifications_in_flight_reach_the_remote_before_the_session_ends(fx):
     fx.state.strict_initialized = 0.1  # the initialized notification is slow to be taken
     b = Bridge(fx.url)
