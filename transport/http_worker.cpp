@@ -247,6 +247,15 @@ HttpWorker::TransferId HttpWorker::start(HttpRequest request, HttpHandlers handl
   // libcurl asks for its timeout at once (timer callback, 0 ms), which starts the transfer.
   curl_multi_add_handle(static_cast<CURLM*>(m_multi), e);
   m_live.emplace(id, std::move(t));
+  if (m_live.size() > m_peak) {
+    // libcurl keeps four connections per transfer under way by default, counted when one
+    // is handed back: as a burst drains, that falls to a handful, and the connections the
+    // next burst needs are closed (each a new TCP and TLS handshake later). Keep what the
+    // busiest moment needed; idle ones still close after libcurl's maximum idle age.
+    m_peak = m_live.size();
+    curl_multi_setopt(static_cast<CURLM*>(m_multi), CURLMOPT_MAXCONNECTS,
+                      static_cast<long>(std::max<std::size_t>(4 * m_peak, 16)));
+  }
   return id;
 }
 

@@ -67,6 +67,8 @@ class HttpWorker final : public HttpTransport {
   /// registered with the reactor between transfers.
   std::unordered_set<std::intptr_t> m_connections;
   std::unordered_map<TransferId, std::unique_ptr<Transfer>> m_live;
+  /// The most transfers under way at once so far: the connection cache is sized on it.
+  std::size_t m_peak = 0;
   TransferId m_next_id = 1;
   /// False once the worker is gone: what it posted or armed checks it first.
   std::shared_ptr<bool> m_running = std::make_shared<bool>(true);

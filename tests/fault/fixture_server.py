@@ -52,6 +52,7 @@ class State:
         self.lock = threading.Lock()
         self.sessions = set()
         self.log = []            # (method, jsonrpc method or None, headers dict)
+        self.connections = 0     # TCP connections accepted
         self.pending_resume = {}  # last event id -> response to send on resumption
         self.require_auth = None  # an Authorization value, or a set of accepted values
         self.minted_key = None
@@ -95,6 +96,11 @@ class Handler(BaseHTTPRequestHandler):
     @property
     def state(self):
         return self.server.state
+
+    def setup(self):
+        super().setup()
+        with self.state.lock:
+            self.state.connections += 1
 
     def record(self, rpc_method, body=None):
         with self.state.lock:

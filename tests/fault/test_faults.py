@@ -214,6 +214,28 @@ def test_calls_after_the_handshake_go_as_soon_as_the_get_stream_has_its_head(fx)
     b.check_stdout()
 
 
+def test_connections_are_kept_between_bursts_of_calls(fx):
+    # libcurl's connection cache holds four connections per transfer under way unless told
+    # otherwise: as a burst of calls drained, it fell to a handful and closed the rest, so
+    # every burst paid for new connections (a TLS handshake each, on a real remote).
+    b = Bridge(fx.url)
+    b.initialize()
+    b.wait_for(b.request("tools/list"))
+    before = fx.state.connections
+    for burst in range(6):
+        ids = [b.request("tools/call", {"name": "digest", "arguments": {"data": f"{burst}-{i}"}})
+               for i in range(32)]
+        seen = []
+        b.wait_for(ids[-1], keep=seen)
+        while not set(ids) <= {m.get("id") for m in seen}:
+            b.wait_for(next(i for i in ids if i not in {m.get("id") for m in seen}), keep=seen)
+        assert all("result" in m for m in seen if m.get("id") in ids), seen
+    opened = fx.state.connections - before
+    assert opened <= 40, f"{opened} connections for 6 bursts of 32 calls"
+    b.close()
+    b.check_stdout()
+
+
 def test_notifications_in_flight_reach_the_remote_before_the_session_ends(fx):
     fx.state.strict_initialized = 0.1  # the initialized notification is slow to be taken
     b = Bridge(fx.url)
