@@ -24,6 +24,25 @@ namespace {
 /// inlines POSTFIELDS up to 64 KiB); a larger one is read through on_read.
 constexpr std::size_t k_with_the_head = 64 * 1024;
 
+/// Event bytes a transfer may have parsed and posted to the io thread, not yet handled, before
+/// it stops reading: libcurl reads as long as the socket has data, far faster than a client
+/// takes the events, and what waits would otherwise grow with the whole stream. Reading goes
+/// on when half of it has been handled. Each event is charged its data and what holding it
+/// costs besides (its handler, its string's spare room).
+constexpr std::size_t k_event_backlog = 256 * 1024;
+constexpr std::size_t k_event_cost = 256;
+
+}  // namespace
+
+/// The events of one transfer posted and not yet handled, and whether its reading stopped
+/// for them. The io thread alone touches it.
+struct HttpWorker::Backlog {
+  std::size_t bytes = 0;
+  bool paused = false;
+};
+
+namespace {
+
 struct GlobalInit {
   GlobalInit() { curl_global_init(CURL_GLOBAL_DEFAULT); }
 };
@@ -81,6 +100,7 @@ struct HttpWorker::Transfer {
   std::string body;
   bool too_large = false;
   std::unique_ptr<SseParser> sse;
+  std::shared_ptr<Backlog> backlog = std::make_shared<Backlog>();
   std::unique_ptr<UploadState> upload;
   std::size_t body_offset = 0;  ///< a memory body read through on_read (at_most_once)
   std::uint64_t handed = 0;     ///< body bytes given to libcurl since the last rewind
@@ -259,6 +279,14 @@ HttpWorker::TransferId HttpWorker::start(HttpRequest request, HttpHandlers handl
   return id;
 }
 
+void HttpWorker::resume(TransferId id) {
+  auto live = m_live.find(id);
+  if (live == m_live.end()) return;
+  live->second->backlog->paused = false;
+  // Hands back what it kept (on_write, which may pause again) and asks for its timeout.
+  curl_easy_pause(live->second->easy, CURLPAUSE_CONT);
+}
+
 void HttpWorker::cancel(TransferId id) {
   auto it = m_alive.find(id);
   if (it == m_alive.end()) return;
@@ -311,10 +339,22 @@ void HttpWorker::deliver_head(Transfer& t) {
     auto on_event = t.handlers.on_event;
     auto on_retry = t.handlers.on_retry;
     auto* io = &m_io;
+    auto backlog = t.backlog;
+    auto id = t.id;
+    std::weak_ptr<bool> running = m_running;
     t.sse = std::make_unique<SseParser>(
-        SseParser::Sink{[alive, on_event, io](SseEvent&& ev) {
-                          asio::post(*io, [alive, on_event, ev = std::move(ev)]() mutable {
+        SseParser::Sink{[this, alive, on_event, io, backlog, id, running](SseEvent&& ev) {
+                          std::size_t size = ev.data.size() + k_event_cost;
+                          backlog->bytes += size;
+                          asio::post(*io, [this, alive, on_event, backlog, id, running, size,
+                                           ev = std::move(ev)]() mutable {
                             if (*alive && on_event) on_event(std::move(ev));
+                            backlog->bytes -= size;
+                            auto worker = running.lock();
+                            if (backlog->paused && backlog->bytes <= k_event_backlog / 2 &&
+                                *alive && worker && *worker) {
+                              resume(id);
+                            }
                           });
                         },
                         [alive, on_retry, io](long ms) {
@@ -441,6 +481,12 @@ std::size_t HttpWorker::on_write(char* data, std::size_t size, std::size_t n, vo
   auto* t = static_cast<Transfer*>(self);
   std::size_t len = size * n;
   t->worker->deliver_head(*t);
+  if (t->sse && t->backlog->bytes > k_event_backlog) {
+    // libcurl keeps this data and stops reading until resume(); the events already posted
+    // are handled first.
+    t->backlog->paused = true;
+    return CURL_WRITEFUNC_PAUSE;
+  }
   if (t->sse) {
     if (!t->sse->feed(std::string_view(data, len))) {
       t->too_large = true;

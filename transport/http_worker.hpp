@@ -36,6 +36,7 @@ class HttpWorker final : public HttpTransport {
  private:
   struct Transfer;
   struct Socket;
+  struct Backlog;
   /// Runs libcurl for `socket` (or its timeout) and ends the transfers that finished.
   void act(std::intptr_t socket, int events);
   /// Asks Asio to tell when `socket` can be read or written, as libcurl wants.
@@ -55,6 +56,8 @@ class HttpWorker final : public HttpTransport {
   static int on_prereq(void* self, char* ip, char* local_ip, int port, int local_port);
   static std::size_t read_upload(Transfer& t, char* buffer, std::size_t room);
   void deliver_head(Transfer& t);
+  /// Lets a transfer paused for its event backlog read again (never from a libcurl callback).
+  void resume(TransferId id);
 
   asio::io_context& m_io;
   void* m_multi;  // CURLM*, kept opaque so users need not include curl.h
