@@ -83,6 +83,11 @@ Bridge::~Bridge() {
   m_http.reset();
 }
 
+void Bridge::hold_remote_reading(bool hold) {
+  m_hold_reading = hold;
+  if (m_http) m_http->hold_events(hold);
+}
+
 EraPeers Bridge::era_peers() {
   EraRemote r;
   r.discover = [this](const std::string& meta,
@@ -112,6 +117,7 @@ transport::Remote& Bridge::remote() {
     if (m_options.oauth) {
       m_http = std::make_unique<DpopTransport>(std::move(m_http), m_options.oauth->dpop());
     }
+    if (m_hold_reading) m_http->hold_events(true);
     m_remote = std::make_unique<transport::Remote>(
         m_io, *m_http, m_options.remote,
         transport::RemoteEvents{

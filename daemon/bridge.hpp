@@ -79,6 +79,9 @@ class Bridge final : private Links {
   void on_eof();
   /// Ends the remote session (bounded) and calls `on_finished`. Idempotent.
   void shutdown();
+  /// Stdout is backed up (a client slower than the remote) or has drained: the remote's event
+  /// streams are not read further meanwhile.
+  void hold_remote_reading(bool hold);
 
  private:
   // Links: how the units send.
@@ -127,6 +130,7 @@ class Bridge final : private Links {
   ToolLayer m_tools;
   ToolSchemas m_schemas;  ///< calls waiting for a schema the client never listed
   std::unique_ptr<transport::HttpTransport> m_http;
+  bool m_hold_reading = false;
   std::unique_ptr<transport::Remote> m_remote;
   RequestTable m_table;
   AuthSession m_auth;

@@ -24,6 +24,7 @@ class DpopTransport final : public transport::HttpTransport {
 
   TransferId start(transport::HttpRequest request, transport::HttpHandlers handlers) override;
   void cancel(TransferId id) override;
+  void hold_events(bool hold) override { m_inner->hold_events(hold); }
 
  private:
   struct Transfer;

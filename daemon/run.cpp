@@ -39,6 +39,11 @@ int run_bridge(const Invocation& invocation, StdoutWriter& out) {
       bridge->shutdown();
     });
   });
+  // A client slower than the remote: its lines wait in the writer's queue, and the remote's
+  // event streams are not read further until that queue has drained.
+  out.on_flow([inbox, bridge = &bridge](bool backed_up) {
+    inbox->post([bridge, backed_up] { bridge->hold_remote_reading(backed_up); });
+  });
   auto in =
       read_stdin(io, inbox,
                  StdinSink{[&](std::string&& line) { bridge.on_line(std::move(line)); },

@@ -13,6 +13,7 @@ StdoutWriter::~StdoutWriter() {
 
 void StdoutWriter::write_line(std::string line) {
   std::string error;
+  bool backed_up = false;
   {
     std::lock_guard<std::mutex> lock(m_mutex);
     if (m_closing || m_broken) return;
@@ -28,7 +29,7 @@ void StdoutWriter::write_line(std::string line) {
       error = std::move(d.error);
     }
     if (error.empty()) {
-      m_queue.push_back(std::move(line));
+      backed_up = enqueue(std::move(line));
       // The thread starts with the first line that has to wait: a client that keeps up
       // with short answers never needs it.
       if (!m_thread.joinable()) m_thread = std::thread([this] { run(); });
@@ -39,6 +40,29 @@ void StdoutWriter::write_line(std::string line) {
     return;
   }
   m_cv.notify_one();
+  if (backed_up) tell_flow(true);
+}
+
+bool StdoutWriter::enqueue(std::string&& line) {
+  m_queued_bytes += line.size() + 1;
+  m_queue.push_back(std::move(line));
+  if (m_backed_up || m_queued_bytes <= k_backed_up) return false;
+  m_backed_up = true;
+  return true;
+}
+
+void StdoutWriter::on_flow(std::function<void(bool)> f) {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  m_on_flow = std::move(f);
+}
+
+void StdoutWriter::tell_flow(bool backed_up) {
+  std::function<void(bool)> tell;
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    tell = m_on_flow;
+  }
+  if (tell) tell(backed_up);
 }
 
 void StdoutWriter::close() {
@@ -74,6 +98,7 @@ void StdoutWriter::mark_broken(std::string why) {
     if (m_broken) return;
     m_broken = true;
     m_queue.clear();
+    m_queued_bytes = 0;
     tell = std::move(m_on_broken);
   }
   if (tell) tell(std::move(why));
@@ -91,8 +116,19 @@ void StdoutWriter::run() {
       m_writing = true;
     }
     write_batch(batch);
-    std::lock_guard<std::mutex> lock(m_mutex);
-    m_writing = false;
+    std::size_t bytes = 0;
+    for (const auto& line : batch) bytes += line.size() + 1;
+    bool drained = false;
+    {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      m_writing = false;
+      m_queued_bytes -= std::min(bytes, m_queued_bytes);
+      if (m_backed_up && m_queued_bytes <= k_backed_up / 4) {
+        m_backed_up = false;
+        drained = true;
+      }
+    }
+    if (drained) tell_flow(false);
   }
 }
 

@@ -39,6 +39,12 @@ class StdoutWriter {
   /// its end (EPIPE) and nothing written from then on can reach it. `why` names the error.
   void on_broken(std::function<void(std::string why)> f);
 
+  /// Any thread. `f(true)` runs when the lines waiting for a client slower than the remote
+  /// pass `k_backed_up` bytes, `f(false)` when they are down to a quarter of that again; on
+  /// whichever thread moved them. What reads the remote holds off meanwhile.
+  void on_flow(std::function<void(bool backed_up)> f);
+  static constexpr std::size_t k_backed_up = 1024 * 1024;
+
  private:
   void run();
   /// Writes `batch`, each line followed by a newline, marking the writer broken when a write
@@ -55,11 +61,18 @@ class StdoutWriter {
   /// (stdout_writer_posix.cpp, stdout_writer_windows.cpp). Called with m_mutex held.
   Direct write_now(const std::string& line);
   void mark_broken(std::string why);
+  /// With m_mutex held: queues `line`, counting its bytes; true when that backed the queue up.
+  bool enqueue(std::string&& line);
+  /// Tells the flow callback, without m_mutex held.
+  void tell_flow(bool backed_up);
 
   int m_fd;
   mutable std::mutex m_mutex;
   std::condition_variable m_cv;
   std::deque<std::string> m_queue;
+  std::size_t m_queued_bytes = 0;  ///< of m_queue and the batch being written
+  bool m_backed_up = false;
+  std::function<void(bool)> m_on_flow;
   bool m_closing = false;
   bool m_broken = false;
   bool m_writing = false;  ///< the thread is writing a batch outside the lock

@@ -90,6 +90,10 @@ class HttpTransport {
 
   /// Io thread. Drops a transfer; none of its handlers runs after this returns.
   virtual void cancel(TransferId id) = 0;
+
+  /// Io thread. While `hold` is true, event streams are not read further (what was read is
+  /// still handed on): the client takes their events more slowly than the remote sends them.
+  virtual void hold_events(bool hold) { (void)hold; }
 };
 
 }  // namespace claribi::transport

@@ -279,7 +279,18 @@ HttpWorker::TransferId HttpWorker::start(HttpRequest request, HttpHandlers handl
   return id;
 }
 
+void HttpWorker::hold_events(bool hold) {
+  m_hold = hold;
+  if (hold) return;  // each stream pauses at its next read
+  std::vector<TransferId> paused;
+  for (const auto& [id, t] : m_live) {
+    if (t->backlog->paused && t->backlog->bytes <= k_event_backlog / 2) paused.push_back(id);
+  }
+  for (auto id : paused) resume(id);
+}
+
 void HttpWorker::resume(TransferId id) {
+  if (m_hold) return;  // hold_events(false) resumes it
   auto live = m_live.find(id);
   if (live == m_live.end()) return;
   live->second->backlog->paused = false;
@@ -481,7 +492,7 @@ std::size_t HttpWorker::on_write(char* data, std::size_t size, std::size_t n, vo
   auto* t = static_cast<Transfer*>(self);
   std::size_t len = size * n;
   t->worker->deliver_head(*t);
-  if (t->sse && t->backlog->bytes > k_event_backlog) {
+  if (t->sse && (t->backlog->bytes > k_event_backlog || t->worker->m_hold)) {
     // libcurl keeps this data and stops reading until resume(); the events already posted
     // are handled first.
     t->backlog->paused = true;

@@ -32,6 +32,7 @@ class HttpWorker final : public HttpTransport {
   TransferId start(HttpRequest request, HttpHandlers handlers) override;
   /// Io thread. Drops a transfer; none of its handlers runs after this returns.
   void cancel(TransferId id) override;
+  void hold_events(bool hold) override;
 
  private:
   struct Transfer;
@@ -72,6 +73,7 @@ class HttpWorker final : public HttpTransport {
   std::unordered_map<TransferId, std::unique_ptr<Transfer>> m_live;
   /// The most transfers under way at once so far: the connection cache is sized on it.
   std::size_t m_peak = 0;
+  bool m_hold = false;  ///< event streams are not read while set (hold_events)
   TransferId m_next_id = 1;
   /// False once the worker is gone: what it posted or armed checks it first.
   std::shared_ptr<bool> m_running = std::make_shared<bool>(true);

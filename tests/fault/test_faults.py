@@ -263,6 +263,42 @@ def test_a_flood_of_events_is_read_no_faster_than_it_is_handled(fx):
         echo.wait()
 
 
+def test_a_client_slower_than_the_remote_holds_the_stream_back(fx):
+    # What the client has not read waits in the stdout writer's queue. A remote sending
+    # faster than the client reads made that queue grow with the whole stream; the stream is
+    # now not read further while a mebibyte waits, and goes on once the client catches up.
+    if os.environ.get("CLARIBI_SANITIZED"):
+        return  # ASan's quarantine holds freed memory: resident size says nothing here
+    build = os.path.dirname(os.path.dirname(BRIDGE))
+    echo = subprocess.Popen([os.path.join(build, "tests", "echo_server")], stdout=subprocess.PIPE)
+    try:
+        url = echo.stdout.readline().decode().strip()
+        n = 200000
+        p = subprocess.Popen([BRIDGE, "--log-level", "error", f"{url}?notify={n}"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        p.stdin.write(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {},
+            "clientInfo": {"name": "fault-tests", "version": "1"}}}).encode() + b"\n")
+        p.stdin.flush()
+        assert b'"result"' in p.stdout.readline()
+        p.stdin.write(b'{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
+        p.stdin.flush()
+        time.sleep(2.0)  # reading nothing: 26 MB of notifications are on offer
+        with open(f"/proc/{p.pid}/status") as f:
+            peak = next(int(l.split()[1]) for l in f if l.startswith("VmHWM:")) / 1024
+        got = 0
+        while got < n:
+            line = p.stdout.readline()
+            assert line, f"stdout ended after {got} notifications"
+            got += b'"notifications/message"' in line
+        p.stdin.close()
+        p.wait(timeout=10)
+        assert peak < 16, f"peak RSS {peak:.1f} MiB while the client read nothing"
+    finally:
+        echo.terminate()
+        echo.wait()
+
+
 def test_notifications_in_flight_reach_the_remote_before_the_session_ends(fx):
     fx.state.strict_initialized = 0.1  # the initialized notification is slow to be taken
     b = Bridge(fx.url)

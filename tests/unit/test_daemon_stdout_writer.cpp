@@ -5,10 +5,14 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <fstream>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 using claribi::daemon::StdoutWriter;
 
@@ -115,4 +119,47 @@ TEST_CASE("stdout writer reports a reader gone on a line written at once") {
   CHECK_FALSE(out.healthy());
   CHECK_FALSE(why.empty());
   ::close(fds[1]);
+}
+
+TEST_CASE("stdout writer says when lines back up behind a slow reader, and when they drain") {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  std::mutex m;
+  std::condition_variable cv;
+  std::vector<bool> told;
+  StdoutWriter out(fds[1]);
+  out.on_flow([&](bool backed_up) {
+    std::lock_guard<std::mutex> lock(m);
+    told.push_back(backed_up);
+    cv.notify_all();
+  });
+  // Nobody reads: the pipe takes 64 KiB, the rest waits in the queue.
+  std::string line(1000, 'x');
+  std::size_t written = 0;
+  while (written < 2 * StdoutWriter::k_backed_up) {
+    out.write_line(line);
+    written += line.size() + 1;
+  }
+  {
+    std::lock_guard<std::mutex> lock(m);
+    REQUIRE(told == std::vector<bool>{true});
+  }
+  std::thread reader([&] {
+    char chunk[65536];
+    std::size_t got = 0;
+    while (got < written) {
+      ssize_t r = ::read(fds[0], chunk, sizeof chunk);
+      if (r <= 0) break;
+      got += static_cast<std::size_t>(r);
+    }
+  });
+  {
+    std::unique_lock<std::mutex> lock(m);
+    CHECK(cv.wait_for(lock, std::chrono::seconds(10), [&] { return told.size() == 2; }));
+    CHECK(told == std::vector<bool>{true, false});
+  }
+  reader.join();
+  out.close();
+  ::close(fds[1]);
+  ::close(fds[0]);
 }
