@@ -4,6 +4,7 @@
 Usage: test_faults.py BRIDGE_BINARY [TEST_NAME...]
 Every test checks that every line the bridge wrote to stdout is a JSON-RPC message.
 """
+import contextlib
 import hashlib
 import json
 import os
@@ -236,6 +237,19 @@ def test_connections_are_kept_between_bursts_of_calls(fx):
     b.check_stdout()
 
 
+@contextlib.contextmanager
+def native_echo_server():
+    """The benchmark's native echo server (tests/bench/echo_server, beside the bridge's build):
+    it answers and streams notifications as fast as it can. Yields its URL and the build folder."""
+    build = os.path.dirname(os.path.dirname(BRIDGE))
+    echo = subprocess.Popen([os.path.join(build, "tests", "echo_server")], stdout=subprocess.PIPE)
+    try:
+        yield echo.stdout.readline().decode().strip(), build
+    finally:
+        echo.terminate()
+        echo.wait()
+
+
 def test_a_flood_of_events_is_read_no_faster_than_it_is_handled(fx):
     # libcurl reads a stream as long as its socket has data; the bridge parsed each event and
     # queued it for the io thread, so the queue grew with the whole stream (21 MiB of peak RSS
@@ -244,10 +258,7 @@ def test_a_flood_of_events_is_read_no_faster_than_it_is_handled(fx):
     # driver reads stdout as fast as it can, so only the events' queue is measured.
     if os.environ.get("CLARIBI_SANITIZED"):
         return  # ASan's quarantine holds freed memory: resident size says nothing here
-    build = os.path.dirname(os.path.dirname(BRIDGE))
-    echo = subprocess.Popen([os.path.join(build, "tests", "echo_server")], stdout=subprocess.PIPE)
-    try:
-        url = echo.stdout.readline().decode().strip()
+    with native_echo_server() as (url, build):
 
         def peak(n):
             out = subprocess.run([os.path.join(build, "tests", "stdio_driver"), "--starts", "0", "--calls", "0",
@@ -258,9 +269,6 @@ def test_a_flood_of_events_is_read_no_faster_than_it_is_handled(fx):
 
         small, large = peak(20000), peak(200000)
         assert large - small < 6, f"peak RSS {small:.1f} MiB for 20,000 events, {large:.1f} MiB for 200,000"
-    finally:
-        echo.terminate()
-        echo.wait()
 
 
 def test_a_client_slower_than_the_remote_holds_the_stream_back(fx):
@@ -269,10 +277,7 @@ def test_a_client_slower_than_the_remote_holds_the_stream_back(fx):
     # now not read further while a mebibyte waits, and goes on once the client catches up.
     if os.environ.get("CLARIBI_SANITIZED"):
         return  # ASan's quarantine holds freed memory: resident size says nothing here
-    build = os.path.dirname(os.path.dirname(BRIDGE))
-    echo = subprocess.Popen([os.path.join(build, "tests", "echo_server")], stdout=subprocess.PIPE)
-    try:
-        url = echo.stdout.readline().decode().strip()
+    with native_echo_server() as (url, _):
         n = 200000
         p = subprocess.Popen([BRIDGE, "--log-level", "error", f"{url}?notify={n}"], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
@@ -294,9 +299,6 @@ def test_a_client_slower_than_the_remote_holds_the_stream_back(fx):
         p.stdin.close()
         p.wait(timeout=10)
         assert peak < 16, f"peak RSS {peak:.1f} MiB while the client read nothing"
-    finally:
-        echo.terminate()
-        echo.wait()
 
 
 def test_notifications_in_flight_reach_the_remote_before_the_session_ends(fx):
