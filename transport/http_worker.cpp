@@ -354,11 +354,11 @@ void HttpWorker::deliver_head(Transfer& t) {
     auto id = t.id;
     std::weak_ptr<bool> running = m_running;
     t.sse = std::make_unique<SseParser>(
-        SseParser::Sink{[this, alive, on_event, io, backlog, id, running](SseEvent&& ev) {
+        SseParser::Sink{[this, alive, on_event, backlog, id, running](SseEvent&& ev) {
                           std::size_t size = ev.data.size() + k_event_cost;
                           backlog->bytes += size;
-                          asio::post(*io, [this, alive, on_event, backlog, id, running, size,
-                                           ev = std::move(ev)]() mutable {
+                          asio::post(m_io, [this, alive, on_event, backlog, id, running, size,
+                                            ev = std::move(ev)]() mutable {
                             if (*alive && on_event) on_event(std::move(ev));
                             backlog->bytes -= size;
                             auto worker = running.lock();
