@@ -160,7 +160,14 @@ void apply(CURL* handle, const Trust* trust) {
   } else if (!trust->ca_file.empty()) {
     curl_easy_setopt(handle, CURLOPT_CAINFO, trust->ca_file.c_str());
   }
-  if (!trust->ca_dir.empty()) curl_easy_setopt(handle, CURLOPT_CAPATH, trust->ca_dir.c_str());
+  if (!trust->ca_dir.empty()) {
+    curl_easy_setopt(handle, CURLOPT_CAPATH, trust->ca_dir.c_str());
+  } else if (!trust->ca_blob.empty() || !trust->ca_file.empty()) {
+    // No folder beside the CAs named here, not even the one libcurl was built to name (Debian's
+    // /etc/ssl/certs): with a folder, libcurl builds the CA store anew for every connection,
+    // parsing the whole bundle again, where it otherwise keeps the one it built from a file.
+    curl_easy_setopt(handle, CURLOPT_CAPATH, nullptr);
+  }
 }
 
 }  // namespace claribi::tls

@@ -264,8 +264,8 @@ class Server(ThreadingHTTPServer):
         pass  # a client that hangs up (the bridge exiting) is no error of the fixture
 
 
-def serve(port=0):
-    httpd = Server(("127.0.0.1", port), Handler)
+def serve(port=0, handler=Handler):
+    httpd = Server(("127.0.0.1", port), handler)
     httpd.state = State()
     return httpd
 

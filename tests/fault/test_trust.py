@@ -42,10 +42,18 @@ def certificate(subject, issuer, key, signer, ca):
     return b.sign(signer, hashes.SHA256())
 
 
+class ClosingHandler(claribi_fixture.Handler):
+    """Closes each connection after its answer: every request needs a TLS handshake of its own."""
+
+    def end_headers(self):
+        self.send_header("Connection", "close")
+        super().end_headers()
+
+
 class Site:
     """A CA of its own, and the clariBI fixture over TLS with a certificate it signed."""
 
-    def __init__(self, folder, name):
+    def __init__(self, folder, name, handler=claribi_fixture.Handler):
         name_ = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"claribi test CA {name}")])
         ca_key = ec.generate_private_key(ec.SECP256R1())
         ca = certificate(name_, name_, ca_key, ca_key, True)
@@ -60,7 +68,7 @@ class Site:
                                                               serialization.NoEncryption()))
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(chain)
-        self.httpd = claribi_fixture.serve(0)
+        self.httpd = claribi_fixture.serve(0, handler)
         self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
         self.url = f"https://127.0.0.1:{self.httpd.server_address[1]}/mcp/v1/"
@@ -70,10 +78,10 @@ class Site:
 
 
 class Sites:
-    def __init__(self):
+    def __init__(self, handler=claribi_fixture.Handler):
         self.folder = tempfile.mkdtemp(prefix="claribi-trust-")
-        self.a = Site(self.folder, "a")
-        self.b = Site(self.folder, "b")
+        self.a = Site(self.folder, "a", handler)
+        self.b = Site(self.folder, "b", handler)
 
     def tools(self, site, *flags, env=None):
         """`claribi-bridge tools` against `site`: (exit code, stdout + stderr)."""
@@ -158,6 +166,31 @@ def test_a_ca_file_without_certificates_is_refused_by_name(fx):
         open(bogus, "w").write("not a certificate\n")
         code, out = s.tools(s.a, "--ca-file", bogus)
         assert code != 0 and f"the --ca-file {bogus} holds no PEM certificate" in out, out
+    finally:
+        s.close()
+
+
+def test_the_ca_bundle_is_read_once_not_on_every_connection(fx):
+    # libcurl keeps the CA store it built for later connections only when it came from a file
+    # alone; the folder libcurl names by default beside the bundle (/etc/ssl/certs) ruled that
+    # out, and every TLS connection read and parsed the whole bundle again (about 140
+    # certificates: 27 to 55 ms a connection). Here every answer closes its connection, and
+    # the bundle is gone once the session is up: later calls must still get through.
+    s = Sites(ClosingHandler)
+    try:
+        bundle = os.path.join(s.folder, "bundle.pem")
+        shutil.copy(s.a.ca_file, bundle)
+        b = test_faults.Bridge(s.a.url, "--credential-store", "file", "--no-oauth",
+                               env={"SSL_CERT_FILE": bundle, "SSL_CERT_DIR": "", "HOME": s.folder})
+        try:
+            b.initialize()
+            os.remove(bundle)
+            for _ in range(3):
+                answer = b.tool("check_pricing")
+                assert "result" in answer and not answer["result"].get("isError"), answer
+        finally:
+            b.close()
+            b.check_stdout()
     finally:
         s.close()
 
