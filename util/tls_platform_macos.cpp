@@ -94,7 +94,7 @@ Result<OsAnchors> read_keychain() {
 }  // namespace
 
 const Platform& platform() {
-  static const Platform p{{"/etc/ssl/cert.pem"}, read_keychain, false};
+  static const Platform p{{"/etc/ssl/cert.pem"}, read_keychain, false, {}};
   return p;
 }
 

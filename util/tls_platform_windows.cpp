@@ -71,7 +71,7 @@ Result<OsAnchors> read_store() {
 }  // namespace
 
 const Platform& platform() {
-  static const Platform p{{}, read_store, true};
+  static const Platform p{{}, read_store, true, {}};
   return p;
 }
 

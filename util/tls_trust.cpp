@@ -1,5 +1,7 @@
 #include "util/tls_trust.hpp"
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <unordered_set>
 
@@ -27,6 +29,24 @@ Result<std::string> read_bundle(const std::string& path, const std::string& what
     if (text.size() > k_max_bundle) return fail(what + " " + path + " is larger than 16 MiB");
   }
   return text;
+}
+
+/// Whether `dir` holds certificates under OpenSSL's hashed names ("9d6523ce.0"), which is
+/// how OpenSSL finds one by its subject without reading the others.
+bool hashed(const std::string& dir) {
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    auto name = it->path().filename().string();
+    auto dot = name.find('.');
+    if (dot != 8 || dot + 1 == name.size()) continue;
+    auto hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); };
+    auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    if (std::all_of(name.begin(), name.begin() + 8, hex) &&
+        std::all_of(name.begin() + 9, name.end(), digit)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 /// A certificate's identity across PEM texts: its base64 without line breaks.
@@ -92,22 +112,28 @@ Result<std::shared_ptr<const Trust>> resolve(const std::string& extra_ca_file, c
                                              const Platform& platform) {
   auto t = std::make_shared<Trust>();
   std::string base;
+  std::string folder;     // the hashed folder beside `base`, if the platform keeps one
   bool replaced = false;  // SSL_CERT_FILE stands for the whole platform trust, as in OpenSSL
   if (auto f = env("SSL_CERT_FILE"); f && !f->empty()) {
     base = *f;
     replaced = true;
   } else {
-    for (const auto& b : platform.bundles) {
-      if (readable(b)) {
-        base = b;
-        break;
-      }
+    for (std::size_t i = 0; i < platform.bundles.size(); ++i) {
+      if (!readable(platform.bundles[i])) continue;
+      base = platform.bundles[i];
+      if (i < platform.folders.size()) folder = platform.folders[i];
+      break;
     }
   }
   if (auto d = env("SSL_CERT_DIR"); d && !d->empty()) {
     // OpenSSL's list of folders; libcurl takes one. "C:\\certs" is one folder, not two.
     t->ca_dir = d->size() > 2 && (*d)[1] == ':' ? *d : d->substr(0, d->find(':'));
+    folder.clear();  // SSL_CERT_DIR names the folder beside the platform's bundle
   }
+  // The platform's hashed folder in place of its bundle: a handshake reads the certificates
+  // it needs from it, where the bundle (about 140 certificates here) is parsed whole by the
+  // first connection, 20 to 30 ms of a start over TLS.
+  if (!folder.empty() && !hashed(folder)) folder.clear();
 
   OsAnchors os;
   if (!replaced && platform.os_store && (!platform.store_is_native || !extra_ca_file.empty())) {
@@ -123,7 +149,11 @@ Result<std::shared_ptr<const Trust>> resolve(const std::string& extra_ca_file, c
   if (extra_ca_file.empty() && os.trusted.empty() && os.denied.empty()) {
     // Named even when it is libcurl's built-in default: that one is Debian's path, and RHEL
     // or SUSE keep theirs elsewhere. Empty on Windows: the OS's store stays.
-    t->ca_file = base;
+    if (folder.empty()) {
+      t->ca_file = base;
+    } else {
+      t->ca_dir = folder;
+    }
     return std::shared_ptr<const Trust>(t);
   }
   std::string extra;
@@ -134,6 +164,12 @@ Result<std::shared_ptr<const Trust>> resolve(const std::string& extra_ca_file, c
       return fail("the --ca-file " + extra_ca_file + " holds no PEM certificate");
     }
     extra = std::move(*read);
+  }
+  if (!folder.empty() && os.trusted.empty() && os.denied.empty()) {
+    // The --ca-file beside the platform's folder: nothing to merge, nor to parse whole.
+    t->ca_file = extra_ca_file;
+    t->ca_dir = folder;
+    return std::shared_ptr<const Trust>(t);
   }
   std::string platform_text;
   if (!base.empty()) {
@@ -157,17 +193,17 @@ void apply(CURL* handle, const Trust* trust) {
     curl_blob blob{const_cast<char*>(trust->ca_blob.data()), trust->ca_blob.size(),
                    CURL_BLOB_NOCOPY};
     curl_easy_setopt(handle, CURLOPT_CAINFO_BLOB, &blob);
-  } else if (!trust->ca_file.empty()) {
-    curl_easy_setopt(handle, CURLOPT_CAINFO, trust->ca_file.c_str());
+  } else if (!trust->ca_file.empty() || !trust->ca_dir.empty()) {
+    // Only what is named here: a folder alone leaves out the bundle libcurl was built to name.
+    curl_easy_setopt(handle, CURLOPT_CAINFO,
+                     trust->ca_file.empty() ? nullptr : trust->ca_file.c_str());
+  } else {
+    return;  // libcurl's own (on Windows, Schannel's: the OS store)
   }
-  if (!trust->ca_dir.empty()) {
-    curl_easy_setopt(handle, CURLOPT_CAPATH, trust->ca_dir.c_str());
-  } else if (!trust->ca_blob.empty() || !trust->ca_file.empty()) {
-    // No folder beside the CAs named here, not even the one libcurl was built to name (Debian's
-    // /etc/ssl/certs): with a folder, libcurl builds the CA store anew for every connection,
-    // parsing the whole bundle again, where it otherwise keeps the one it built from a file.
-    curl_easy_setopt(handle, CURLOPT_CAPATH, nullptr);
-  }
+  // No folder but the one named here, not even the one libcurl was built to name (Debian's
+  // /etc/ssl/certs): beside a folder, libcurl builds the CA store anew for every connection,
+  // parsing a whole bundle file again, where it otherwise keeps the store it built from one.
+  curl_easy_setopt(handle, CURLOPT_CAPATH, trust->ca_dir.empty() ? nullptr : trust->ca_dir.c_str());
 }
 
 }  // namespace claribi::tls

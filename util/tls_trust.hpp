@@ -20,7 +20,7 @@ namespace claribi::tls {
 /// What every libcurl handle is told. Empty members leave libcurl's built-in default.
 struct Trust {
   std::string ca_file;  ///< CURLOPT_CAINFO
-  std::string ca_dir;   ///< CURLOPT_CAPATH
+  std::string ca_dir;   ///< CURLOPT_CAPATH: a hashed folder, read a certificate at a time
   std::string ca_blob;  ///< CURLOPT_CAINFO_BLOB: the platform's bundle and the user's CAs
 };
 
@@ -41,6 +41,11 @@ struct Platform {
   /// blob, and trusts only those when it is (Windows' Schannel): the store is then read
   /// only when something must be added to it.
   bool store_is_native = false;
+  /// The folder holding the same certificates as the bundle at the same place in `bundles`,
+  /// under OpenSSL's hashed names, where the distribution keeps one (empty where not). Used
+  /// in its place when hashed: a handshake then reads the one or two certificates it needs,
+  /// not the whole bundle.
+  std::vector<std::string> folders;
 };
 
 /// This build's platform.
@@ -48,8 +53,9 @@ const Platform& platform();
 
 /// The trust for `extra_ca_file` (--ca-file; empty: none) and the environment `env`:
 /// SSL_CERT_FILE replaces the platform's trust and SSL_CERT_DIR its directory, as in
-/// OpenSSL; otherwise the platform's bundle with the OS store's anchors added and its denied
-/// certificates taken out. `extra_ca_file` is added to whichever is in force. Fails, naming
+/// OpenSSL; otherwise the platform's bundle (or its hashed folder) with the OS store's anchors
+/// added and its denied certificates taken out. `extra_ca_file` is added to whichever is in
+/// force. Fails, naming
 /// the file, when a file cannot be read or `extra_ca_file` holds no PEM certificate. A
 /// failure to read the OS store is logged as a warning, and the bundle alone is used.
 Result<std::shared_ptr<const Trust>> resolve(const std::string& extra_ca_file, const EnvLookup& env,

@@ -99,7 +99,8 @@ TEST_CASE("the OS store adds to the bundle, unless SSL_CERT_FILE replaces the pl
                     ++reads;
                     return tls::OsAnchors{{"company root"}, {"bundle root"}};
                   },
-                  false};
+                  false,
+                  {}};
   auto t = tls::resolve("", env_of({}), p);
   REQUIRE(t);
   CHECK((*t)->ca_file.empty());
@@ -119,7 +120,8 @@ TEST_CASE("a store that denies every certificate leaves nothing to trust, and sa
                   []() -> Result<tls::OsAnchors> {
                     return tls::OsAnchors{{}, {"bundle root"}};
                   },
-                  false};
+                  false,
+                  {}};
   auto t = tls::resolve("", env_of({}), p);
   REQUIRE_FALSE(t);
   CHECK(t.error().message.find("no CA certificate is left to trust") != std::string::npos);
@@ -133,7 +135,8 @@ TEST_CASE("a native OS store is read only when --ca-file must be added to it") {
                     ++reads;
                     return tls::OsAnchors{{"store root 1", "store root 2"}, {}};
                   },
-                  true};
+                  true,
+                  {}};
   auto alone = tls::resolve("", env_of({}), p);
   REQUIRE(alone);
   CHECK(reads == 0);
@@ -150,7 +153,8 @@ TEST_CASE("a native OS store is read only when --ca-file must be added to it") {
 TEST_CASE("an OS store that cannot be read leaves the bundle and the --ca-file") {
   TempFile bundle(tls::pem_certificate("bundle root"));
   TempFile extra(k_ca_pem);
-  tls::Platform p{{bundle.path}, []() -> Result<tls::OsAnchors> { return fail("locked"); }, false};
+  tls::Platform p{
+      {bundle.path}, []() -> Result<tls::OsAnchors> { return fail("locked"); }, false, {}};
   auto alone = tls::resolve("", env_of({}), p);
   REQUIRE(alone);
   CHECK((*alone)->ca_file == bundle.path);
@@ -159,8 +163,66 @@ TEST_CASE("an OS store that cannot be read leaves the bundle and the --ca-file")
   CHECK((*added)->ca_blob == tls::pem_certificate("bundle root") + k_ca_pem);
 }
 
+/// A temporary folder holding `names` (empty files), removed at scope end.
+struct TempFolder {
+  std::filesystem::path path;
+  explicit TempFolder(std::initializer_list<const char*> names) {
+    std::random_device random;
+    path = std::filesystem::temp_directory_path() / ("claribi-trust-" + std::to_string(random()));
+    std::filesystem::create_directory(path);
+    for (const char* name : names) std::ofstream(path / name) << "";
+  }
+  ~TempFolder() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+
+TEST_CASE("the platform's hashed folder stands in for its bundle, a --ca-file beside it") {
+  TempFile bundle(tls::pem_certificate("bundle root"));
+  TempFile extra(k_ca_pem);
+  TempFolder folder({"ca-certificates.crt", "Some_Root.pem", "9d6523ce.0", "9d6523ce.1"});
+  tls::Platform p{{"/nonexistent/bundle.pem", bundle.path},
+                  nullptr,
+                  false,
+                  {"/nonexistent", folder.path.string()}};
+
+  auto alone = tls::resolve("", env_of({}), p);
+  REQUIRE(alone);
+  CHECK((*alone)->ca_dir == folder.path.string());
+  CHECK((*alone)->ca_file.empty());
+  CHECK((*alone)->ca_blob.empty());
+
+  auto added = tls::resolve(extra.path, env_of({}), p);
+  REQUIRE(added);
+  CHECK((*added)->ca_dir == folder.path.string());
+  CHECK((*added)->ca_file == extra.path);
+  CHECK((*added)->ca_blob.empty());
+
+  // SSL_CERT_DIR names the folder, SSL_CERT_FILE the whole trust: the platform's is not used.
+  auto dir = tls::resolve("", env_of({{"SSL_CERT_DIR", "/other/certs"}}), p);
+  REQUIRE(dir);
+  CHECK((*dir)->ca_dir == "/other/certs");
+  CHECK((*dir)->ca_file == bundle.path);
+  auto file = tls::resolve("", env_of({{"SSL_CERT_FILE", bundle.path}}), p);
+  REQUIRE(file);
+  CHECK((*file)->ca_dir.empty());
+  CHECK((*file)->ca_file == bundle.path);
+}
+
+TEST_CASE("a folder without hashed names leaves the platform's bundle") {
+  TempFile bundle(tls::pem_certificate("bundle root"));
+  TempFolder folder({"ca-certificates.crt", "Some_Root.pem", "9d6523ce.pem", "9D6523CE.0",
+                     "9d6523c.0", "9d6523ce.", "9d6523ce.r0"});
+  tls::Platform p{{bundle.path}, nullptr, false, {folder.path.string()}};
+  auto t = tls::resolve("", env_of({}), p);
+  REQUIRE(t);
+  CHECK((*t)->ca_file == bundle.path);
+  CHECK((*t)->ca_dir.empty());
+}
+
 TEST_CASE("SSL_CERT_DIR gives libcurl its first folder; a Windows path is one folder") {
-  tls::Platform p{{}, nullptr, false};
+  tls::Platform p{{}, nullptr, false, {}};
   CHECK(tls::resolve("", env_of({{"SSL_CERT_DIR", "/a/certs:/b/certs"}}), p).value()->ca_dir ==
         "/a/certs");
   CHECK(tls::resolve("", env_of({{"SSL_CERT_DIR", "C:\\certs"}}), p).value()->ca_dir ==
