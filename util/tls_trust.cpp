@@ -117,18 +117,25 @@ Result<std::shared_ptr<const Trust>> resolve(const std::string& extra_ca_file, c
   if (auto f = env("SSL_CERT_FILE"); f && !f->empty()) {
     base = *f;
     replaced = true;
-  } else {
-    for (std::size_t i = 0; i < platform.bundles.size(); ++i) {
-      if (!readable(platform.bundles[i])) continue;
-      base = platform.bundles[i];
-      if (i < platform.folders.size()) folder = platform.folders[i];
-      break;
-    }
+  }
+  for (std::size_t i = 0; i < platform.bundles.size(); ++i) {
+    // An SSL_CERT_FILE naming the platform's own bundle (machines and container images set
+    // it so) keeps the folder beside it.
+    if (replaced ? platform.bundles[i] != base : !readable(platform.bundles[i])) continue;
+    base = platform.bundles[i];
+    if (i < platform.folders.size()) folder = platform.folders[i];
+    break;
   }
   if (auto d = env("SSL_CERT_DIR"); d && !d->empty()) {
     // OpenSSL's list of folders; libcurl takes one. "C:\\certs" is one folder, not two.
-    t->ca_dir = d->size() > 2 && (*d)[1] == ':' ? *d : d->substr(0, d->find(':'));
-    folder.clear();  // SSL_CERT_DIR names the folder beside the platform's bundle
+    std::string dir = d->size() > 2 && (*d)[1] == ':' ? *d : d->substr(0, d->find(':'));
+    while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+    // The platform's own folder (container images often set it) is the bundle again;
+    // another one is read beside the bundle.
+    if (dir != folder) {
+      t->ca_dir = dir;
+      folder.clear();
+    }
   }
   // The platform's hashed folder in place of its bundle: a handshake reads the certificates
   // it needs from it, where the bundle (about 140 certificates here) is parsed whole by the

@@ -204,10 +204,19 @@ TEST_CASE("the platform's hashed folder stands in for its bundle, a --ca-file be
   REQUIRE(dir);
   CHECK((*dir)->ca_dir == "/other/certs");
   CHECK((*dir)->ca_file == bundle.path);
-  auto file = tls::resolve("", env_of({{"SSL_CERT_FILE", bundle.path}}), p);
+  // SSL_CERT_FILE and SSL_CERT_DIR naming the platform's own bundle and folder (as machines
+  // and container images do) change nothing.
+  auto same = tls::resolve(
+      extra.path,
+      env_of({{"SSL_CERT_FILE", bundle.path}, {"SSL_CERT_DIR", folder.path.string() + "/"}}), p);
+  REQUIRE(same);
+  CHECK((*same)->ca_dir == folder.path.string());
+  CHECK((*same)->ca_file == extra.path);
+  TempFile other(tls::pem_certificate("other root"));
+  auto file = tls::resolve("", env_of({{"SSL_CERT_FILE", other.path}}), p);
   REQUIRE(file);
   CHECK((*file)->ca_dir.empty());
-  CHECK((*file)->ca_file == bundle.path);
+  CHECK((*file)->ca_file == other.path);
 }
 
 TEST_CASE("a folder without hashed names leaves the platform's bundle") {
