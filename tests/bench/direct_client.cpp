@@ -91,7 +91,11 @@ void prepare(Call& c, const Options& o, const std::string& body, bool multiplexe
   if (o.http == 11) curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
   if (o.http == 2) curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
   if (!o.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, o.ca_file.c_str());
-  if (!o.ca_path.empty()) curl_easy_setopt(e, CURLOPT_CAPATH, o.ca_path.c_str());
+  // As the bridge does: no folder but the one asked for, so that libcurl keeps the CA store
+  // it built from a file alone for later connections.
+  if (!o.ca_path.empty() || !o.ca_file.empty()) {
+    curl_easy_setopt(e, CURLOPT_CAPATH, o.ca_path.empty() ? nullptr : o.ca_path.c_str());
+  }
   if (multiplexed) curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
 }
 

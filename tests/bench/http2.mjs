@@ -94,12 +94,14 @@ export async function runHttp2({ build, bridges, quick, directBin, driverBin }) 
         runJson(directBin, [front.url, ...common, version, '--ca-file', trust, ...(more ?? [])]), true);
     }
     // The bridge trusts the test CA as it would a public one: a bundle file (the system's plus
-    // the test CA) in SSL_CERT_FILE, which libcurl loads once and caches. With --ca-file the
-    // bridge hands libcurl the bundle and the file in memory instead (CURLOPT_CAINFO_BLOB),
-    // parsed again for every new connection: the last rows show what that costs.
+    // the test CA) in SSL_CERT_FILE, which libcurl loads once and caches (SSL_CERT_DIR, which
+    // some machines set, would add a folder and rule the cache out). With --ca-file on Linux
+    // the bridge reads the file beside the platform's hashed folder (elsewhere, or without
+    // such a folder, it hands libcurl both in memory, parsed again for every connection).
+    const file = { SSL_CERT_FILE: bundle, SSL_CERT_DIR: null };
     for (const [i, b] of bridges.entries()) {
-      for (const [front, what, extra, env] of [[h2, 'h2 offered', [], { SSL_CERT_FILE: bundle }],
-        [h1, 'http/1.1 only', [], { SSL_CERT_FILE: bundle }], [h2, 'h2 offered, --ca-file', ['--ca-file', ca]],
+      for (const [front, what, extra, env] of [[h2, 'h2 offered', [], file],
+        [h1, 'http/1.1 only', [], file], [h2, 'h2 offered, --ca-file', ['--ca-file', ca]],
         [h1, 'http/1.1 only, --ca-file', ['--ca-file', ca]]]) {
         process.stderr.write(`  bridge ${i + 1}, ${what}...\n`);
         row(`bridge ${i + 1}, ${what}`, front, runJson(driverBin, [...common, '--', ...bridgeArgs(b, front.url, extra)], { env }), false);

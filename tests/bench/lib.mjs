@@ -9,9 +9,12 @@ export const here = path.dirname(fileURLToPath(import.meta.url));
 export const root = path.resolve(here, '../..');
 
 /// Runs a program that prints one JSON line last; its stderr is passed through.
+/// `env` is added to this process's environment; a key set to null is taken out of it.
 export function runJson(cmd, args, { env, timeoutMs = 600000 } = {}) {
+  const full = { ...process.env, ...env };
+  for (const [k, v] of Object.entries(full)) if (v === null) delete full[k];
   const r = spawnSync(cmd, args.map(String), {
-    env: env ? { ...process.env, ...env } : process.env,
+    env: full,
     stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20, timeout: timeoutMs,
   });
   if (r.status !== 0) throw new Error(`${path.basename(cmd)} ${args.join(' ')}: exit ${r.status ?? r.signal}`);
