@@ -126,21 +126,21 @@ Result<std::shared_ptr<const Trust>> resolve(const std::string& extra_ca_file, c
     if (i < platform.folders.size()) folder = platform.folders[i];
     break;
   }
+  // The platform's hashed folder in place of its bundle: a handshake reads the certificates
+  // it needs from it, where the bundle (Debian's holds about 140) is parsed whole by the
+  // first connection, tens of milliseconds of a start over TLS.
+  if (!folder.empty() && !hashed(folder)) folder.clear();
   if (auto d = env("SSL_CERT_DIR"); d && !d->empty()) {
     // OpenSSL's list of folders; libcurl takes one. "C:\\certs" is one folder, not two.
     std::string dir = d->size() > 2 && (*d)[1] == ':' ? *d : d->substr(0, d->find(':'));
     while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-    // The platform's own folder (container images often set it) is the bundle again;
-    // another one is read beside the bundle.
+    // The platform's own hashed folder (container images often name it) is its bundle
+    // again; another folder is read beside the bundle.
     if (dir != folder) {
       t->ca_dir = dir;
       folder.clear();
     }
   }
-  // The platform's hashed folder in place of its bundle: a handshake reads the certificates
-  // it needs from it, where the bundle (about 140 certificates here) is parsed whole by the
-  // first connection, 20 to 30 ms of a start over TLS.
-  if (!folder.empty() && !hashed(folder)) folder.clear();
 
   OsAnchors os;
   if (!replaced && platform.os_store && (!platform.store_is_native || !extra_ca_file.empty())) {

@@ -53,9 +53,9 @@ const Platform& platform();
 
 /// The trust for `extra_ca_file` (--ca-file; empty: none) and the environment `env`:
 /// SSL_CERT_FILE replaces the platform's trust and SSL_CERT_DIR its directory, as in
-/// OpenSSL; otherwise the platform's bundle (or its hashed folder) with the OS store's anchors
-/// added and its denied certificates taken out. `extra_ca_file` is added to whichever is in
-/// force. Fails, naming
+/// OpenSSL (naming the platform's own bundle and folder, they change nothing); otherwise the
+/// platform's bundle (or its hashed folder) with the OS store's anchors added and its denied
+/// certificates taken out. `extra_ca_file` is added to whichever is in force. Fails, naming
 /// the file, when a file cannot be read or `extra_ca_file` holds no PEM certificate. A
 /// failure to read the OS store is logged as a warning, and the bundle alone is used.
 Result<std::shared_ptr<const Trust>> resolve(const std::string& extra_ca_file, const EnvLookup& env,

@@ -228,6 +228,11 @@ TEST_CASE("a folder without hashed names leaves the platform's bundle") {
   REQUIRE(t);
   CHECK((*t)->ca_file == bundle.path);
   CHECK((*t)->ca_dir.empty());
+  // Named in SSL_CERT_DIR, it is passed on beside the bundle, as any other folder.
+  auto named = tls::resolve("", env_of({{"SSL_CERT_DIR", folder.path.string()}}), p);
+  REQUIRE(named);
+  CHECK((*named)->ca_file == bundle.path);
+  CHECK((*named)->ca_dir == folder.path.string());
 }
 
 TEST_CASE("SSL_CERT_DIR gives libcurl its first folder; a Windows path is one folder") {
