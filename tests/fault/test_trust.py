@@ -195,6 +195,44 @@ def test_the_ca_bundle_is_read_once_not_on_every_connection(fx):
         s.close()
 
 
+def test_the_platform_folder_is_read_in_place_of_its_bundle(fx):
+    # On Linux the bridge trusts the distribution's hashed folder (/etc/ssl/certs), reading a
+    # certificate at a time, rather than parsing the whole bundle beside it at its first
+    # connection. In a mount namespace a folder stands in for /etc/ssl/certs that holds CA a
+    # under its hashed name and a bundle with no certificate at all: site a must be reached
+    # (read from the bundle, that trust would fail every handshake), site b refused.
+    if not sys.platform.startswith("linux"):
+        return
+    s = Sites()
+    try:
+        certs = os.path.join(s.folder, "certs")
+        os.mkdir(certs)
+        shutil.copy(s.a.ca_file, certs)
+        subprocess.run(["openssl", "rehash", certs], check=True, capture_output=True)
+        open(os.path.join(certs, "ca-certificates.crt"), "w").write("no certificate here\n")
+        bind = 'mount --bind "$0" /etc/ssl/certs && exec "$@"'
+        flags = next((f for f in (["-m"], ["-r", "-m"])
+                      if subprocess.run(["unshare", *f, "sh", "-c", bind, certs, "true"],
+                                        capture_output=True).returncode == 0), None)
+        if flags is None:
+            print("not run: no mount namespace can be made here", file=sys.stderr)
+            return
+        e = {k: v for k, v in os.environ.items() if k not in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
+        e["HOME"] = s.folder
+
+        def tools(site):
+            p = subprocess.run(["unshare", *flags, "sh", "-c", bind, certs, test_faults.BRIDGE,
+                                "--credential-store", "file", "--no-oauth", "tools", site.url],
+                               env=e, capture_output=True, text=True, timeout=60)
+            return p.returncode, p.stdout + p.stderr
+
+        assert lists_tools(tools(s.a))
+        code, out = tools(s.b)
+        assert code != 0 and "certificate" in out.lower(), out
+    finally:
+        s.close()
+
+
 def main():
     test_faults.suite_main(globals())
 
