@@ -121,13 +121,19 @@ def test_ssl_cert_file_replaces_the_platform_bundle_as_in_openssl(fx):
         s.close()
 
 
+def hashed_folder(s, ca_file):
+    """A folder in `s`'s temporary folder holding `ca_file` under OpenSSL's hashed name."""
+    certs = os.path.join(s.folder, "certs")
+    os.mkdir(certs)
+    shutil.copy(ca_file, certs)
+    subprocess.run(["openssl", "rehash", certs], check=True, capture_output=True)
+    return certs
+
+
 def test_ssl_cert_dir_is_honoured(fx):
     s = Sites()
     try:
-        certs = os.path.join(s.folder, "certs")
-        os.mkdir(certs)
-        shutil.copy(s.b.ca_file, certs)
-        subprocess.run(["openssl", "rehash", certs], check=True, capture_output=True)
+        certs = hashed_folder(s, s.b.ca_file)
         assert lists_tools(s.tools(s.b, env={"SSL_CERT_DIR": certs}))
     finally:
         s.close()
@@ -205,10 +211,7 @@ def test_the_platform_folder_is_read_in_place_of_its_bundle(fx):
         return
     s = Sites()
     try:
-        certs = os.path.join(s.folder, "certs")
-        os.mkdir(certs)
-        shutil.copy(s.a.ca_file, certs)
-        subprocess.run(["openssl", "rehash", certs], check=True, capture_output=True)
+        certs = hashed_folder(s, s.a.ca_file)
         open(os.path.join(certs, "ca-certificates.crt"), "w").write("no certificate here\n")
         bind = 'mount --bind "$0" /etc/ssl/certs && exec "$@"'
         flags = next((f for f in (["-m"], ["-r", "-m"])
