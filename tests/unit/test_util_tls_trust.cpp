@@ -47,17 +47,31 @@ std::size_t count(const std::string& text, const std::string& what) {
   return n;
 }
 
+/// A new name in the temporary folder.
+std::filesystem::path temp_name(const std::string& suffix) {
+  std::random_device random;
+  return std::filesystem::temp_directory_path() /
+         ("claribi-trust-" + std::to_string(random()) + suffix);
+}
+
 /// A temporary file holding `text`, removed at scope end.
 struct TempFile {
-  std::string path;
-  explicit TempFile(const std::string& text) {
-    std::random_device random;
-    path = (std::filesystem::temp_directory_path() /
-            ("claribi-trust-" + std::to_string(random()) + ".pem"))
-               .string();
-    std::ofstream(path, std::ios::binary) << text;
-  }
+  std::string path = temp_name(".pem").string();
+  explicit TempFile(const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
   ~TempFile() { std::remove(path.c_str()); }
+};
+
+/// A temporary folder holding `names` (empty files), removed at scope end.
+struct TempFolder {
+  std::filesystem::path path = temp_name("");
+  explicit TempFolder(std::initializer_list<const char*> names) {
+    std::filesystem::create_directory(path);
+    for (const char* name : names) std::ofstream(path / name) << "";
+  }
+  ~TempFolder() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
 };
 
 EnvLookup env_of(std::map<std::string, std::string> vars) {
@@ -162,21 +176,6 @@ TEST_CASE("an OS store that cannot be read leaves the bundle and the --ca-file")
   REQUIRE(added);
   CHECK((*added)->ca_blob == tls::pem_certificate("bundle root") + k_ca_pem);
 }
-
-/// A temporary folder holding `names` (empty files), removed at scope end.
-struct TempFolder {
-  std::filesystem::path path;
-  explicit TempFolder(std::initializer_list<const char*> names) {
-    std::random_device random;
-    path = std::filesystem::temp_directory_path() / ("claribi-trust-" + std::to_string(random()));
-    std::filesystem::create_directory(path);
-    for (const char* name : names) std::ofstream(path / name) << "";
-  }
-  ~TempFolder() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
 
 TEST_CASE("the platform's hashed folder stands in for its bundle, a --ca-file beside it") {
   TempFile bundle(tls::pem_certificate("bundle root"));
