@@ -360,6 +360,10 @@ void Bridge::on_timeout(const std::string& id) {
 // ---- from the remote ------------------------------------------------------------------
 
 void Bridge::on_remote_message(jsonrpc::Message&& m, const std::string& related) {
+  // A trimmed answer (a large one: jsonrpc::parse_body) goes on as its text when it answers
+  // one of the client's requests; what the bridge reads of it before then is kept.
+  const auto* asked = m.trimmed ? m_table.find(m.id) : nullptr;
+  if (m.trimmed && (asked == nullptr || asked->method == "initialize")) jsonrpc::make_whole(m);
   if (m_era.take_remote_message(m)) return;
   if (m.kind == jsonrpc::Kind::response) {
     on_answer(std::move(m));
@@ -380,6 +384,7 @@ void Bridge::on_answer(jsonrpc::Message&& m) {
   }
   if (auto client_id = m_table.take_alias(m.id)) {
     // The answer to a retry: the client knows the request by its own id.
+    jsonrpc::make_whole(m);
     m.doc["id"].CopyFrom(json::parse_or_null(*client_id), m.doc.GetAllocator());
     m.id = *client_id;
     m.raw = json::to_string(m.doc);
@@ -395,7 +400,8 @@ void Bridge::on_answer(jsonrpc::Message&& m) {
   if (m_era.rounds_here()) {
     const auto* result = json::member(m.doc, "result");
     if (result != nullptr && era::is_input_required(*result)) {
-      m_broker.start_round(m.id, *result);
+      jsonrpc::make_whole(m);
+      m_broker.start_round(m.id, *json::member(m.doc, "result"));
       return;
     }
     if (result != nullptr && era::is_task_handle(*result)) {
@@ -408,13 +414,15 @@ void Bridge::on_answer(jsonrpc::Message&& m) {
       return;
     }
   }
-  if (m_era.answers_for_modern_client() && era::mark_complete(m.doc, p->method)) {
-    m.raw = json::to_string(m.doc);
+  if (m_era.answers_for_modern_client()) {
+    jsonrpc::make_whole(m);
+    if (era::mark_complete(m.doc, p->method)) m.raw = json::to_string(m.doc);
   }
   m_tools.rewrite_response(p->method, m);
   if (!p->tool.empty()) {
     for (const auto& rule : m_options.capture) {
       if (rule.tool != p->tool) continue;
+      jsonrpc::make_whole(m);
       if (auto minted = find_minted(rule, m.doc)) {
         capture_minted(std::move(m), *minted);
         return;

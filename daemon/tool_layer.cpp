@@ -305,6 +305,7 @@ std::vector<std::string> ToolLayer::param_headers(const jsonrpc::Message& m) con
 
 bool ToolLayer::rewrite_response(const std::string& method, jsonrpc::Message& m) {
   if (method != "tools/list") return false;
+  jsonrpc::make_whole(m);
   auto result = m.doc.FindMember("result");
   if (result == m.doc.MemberEnd() || !result->value.IsObject()) return false;
   auto tools = result->value.FindMember("tools");

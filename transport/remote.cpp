@@ -491,7 +491,7 @@ void Remote::deliver_text(std::string text, const std::shared_ptr<Outgoing>& ori
                           const std::shared_ptr<Stream>& stream) {
   // An event with an id and empty data only primes resumption (2025-11-25); no message.
   if (!origin && text.find_first_not_of(" \t\r\n") == std::string::npos) return;
-  auto parsed = jsonrpc::parse_body(std::move(text));
+  auto parsed = jsonrpc::parse_body(std::move(text), /*trim=*/true);
   if (!parsed) {
     std::string why =
         "the remote sent something that is not a JSON-RPC message (" + parsed.error().message + ")";
@@ -517,6 +517,7 @@ void Remote::deliver(jsonrpc::Message&& m, const std::string& related) {
       auto o = it->second;
       m_internal.erase(it);
       o->answered = true;
+      jsonrpc::make_whole(m);
       if (o->on_answer) o->on_answer(std::move(m));
       return;
     }
@@ -525,6 +526,7 @@ void Remote::deliver(jsonrpc::Message&& m, const std::string& related) {
       m_in_flight.erase(it);
       o->answered = true;
       if (o->method == "initialize") {
+        jsonrpc::make_whole(m);
         m_session.capture_initialize_result(m);
         m_session.initialize_ended();
       }

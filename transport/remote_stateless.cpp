@@ -115,6 +115,7 @@ void Remote::restore_client_id(jsonrpc::Message& m) {
   if (it == m_renamed.end()) return;
   auto o = it->second;
   m_renamed.erase(it);
+  jsonrpc::make_whole(m);
   m.doc["id"].CopyFrom(json::parse_or_null(o->id), m.doc.GetAllocator());
   m.id = o->id;
   m.raw = json::to_string(m.doc);

@@ -35,7 +35,8 @@ bool SseParser::feed(std::string_view chunk) {
   return true;
 }
 
-void SseParser::process_line(std::string_view line) {
+void SseParser::process_line(std::string& line_text) {
+  std::string_view line = line_text;
   if (line.empty()) {
     dispatch();
     return;
@@ -49,7 +50,14 @@ void SseParser::process_line(std::string_view line) {
     if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
   }
   if (field == "data") {
-    m_data.append(value);
+    if (m_data.empty()) {
+      // The line's buffer becomes the data: a long line is not copied.
+      const std::size_t from = line_text.size() - value.size();  // value ends the line
+      m_data = std::move(line_text);
+      m_data.erase(0, from);
+    } else {
+      m_data.append(value);
+    }
     m_data.push_back('\n');
     m_seen_data_field = true;
     if (m_data.size() > m_max_event_bytes) m_failed = true;

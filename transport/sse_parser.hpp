@@ -37,7 +37,8 @@ class SseParser {
   bool failed() const { return m_failed; }
 
  private:
-  void process_line(std::string_view line);
+  /// Handles one line, which it may take (the first data line of an event becomes its data).
+  void process_line(std::string& line);
   void dispatch();
 
   Sink m_sink;

@@ -87,17 +87,28 @@ tl::expected<Message, Invalid> parse(std::string text) {
   return classify(std::move(doc), std::move(text));
 }
 
-tl::expected<std::vector<Message>, Invalid> parse_body(std::string text) {
+tl::expected<std::vector<Message>, Invalid> parse_body(std::string text, bool trim) {
   json::Document doc;
-  if (auto ok = json::parse(doc, text); !ok) return tl::unexpected(parse_failure(ok.error()));
+  bool trimmed = false;
+  auto ok = trim && text.size() >= k_trim_from ? json::parse(doc, text, k_longest_kept, trimmed)
+                                               : json::parse(doc, text);
+  if (!ok) return tl::unexpected(parse_failure(ok.error()));
   std::vector<Message> out;
   if (!doc.IsArray()) {
     flatten(text);
     auto m = classify(std::move(doc), std::move(text));
     if (!m) return tl::unexpected(m.error());
+    // Only a response may stay trimmed, and only when its id was kept: a request's or a
+    // notification's method and params are what the bridge reads and rewrites.
+    const auto* id = json::member(m->doc, "id");
+    m->trimmed = trimmed;
+    if (m->kind != Kind::response || (id->IsString() && id->GetString() == json::k_trimmed)) {
+      make_whole(*m);
+    }
     out.push_back(std::move(*m));
     return out;
   }
+  if (trimmed) (void)json::parse(doc, text);  // each element of a batch is written out again
   for (auto& element : doc.GetArray()) {
     json::Document one;
     one.CopyFrom(element, one.GetAllocator());
@@ -107,6 +118,15 @@ tl::expected<std::vector<Message>, Invalid> parse_body(std::string text) {
     out.push_back(std::move(*m));
   }
   return out;
+}
+
+void make_whole(Message& m) {
+  if (!m.trimmed) return;
+  json::Document doc;
+  if (json::parse(doc, m.raw)) {  // it parsed before, trimmed; CR and LF are blanks either way
+    m.doc = std::move(doc);
+    m.trimmed = false;
+  }
 }
 
 std::string request(std::string_view id, std::string_view method, std::string_view params_json) {

@@ -31,7 +31,16 @@ struct Message {
   std::string id;   ///< compact JSON text of the id (a string literal or a number); empty if none
   std::string raw;  ///< the message text on one line, as received except CR/LF whitespace
   json::Document doc;  ///< the parsed message
+  /// `doc` lacks the strings of `raw` longer than k_longest_kept (see parse_body): it may be
+  /// read, but make_whole must come before it is changed, copied or written out.
+  bool trimmed = false;
 };
+
+/// parse_body with `trim`: a response of at least k_trim_from bytes keeps no string over
+/// k_longest_kept bytes in its document. It costs its text and a small document, rather than
+/// its text, the parser's copy of its longest string and the document's copy of every string.
+constexpr std::size_t k_trim_from = std::size_t{1} << 20;
+constexpr std::size_t k_longest_kept = std::size_t{64} << 10;
 
 /// A string that is not JSON, or JSON that is not a JSON-RPC message. `id` is set when one
 /// could be read, so the error can be answered to the right request.
@@ -45,8 +54,12 @@ struct Invalid {
 tl::expected<Message, Invalid> parse(std::string text);
 
 /// Parses a body that holds one message or a batch (array) of them. Each element of a batch
-/// is re-serialized compactly; a single message keeps its own bytes.
-tl::expected<std::vector<Message>, Invalid> parse_body(std::string text);
+/// is re-serialized compactly; a single message keeps its own bytes, and with `trim` a large
+/// one may be Message::trimmed.
+tl::expected<std::vector<Message>, Invalid> parse_body(std::string text, bool trim = false);
+
+/// Gives a trimmed message its whole document, parsed again from its text; else nothing.
+void make_whole(Message& m);
 
 /// A JSON-RPC error response line (no trailing newline). `id` is compact JSON or empty (null).
 /// `data_json`, when not empty, is inserted as the error's data member.

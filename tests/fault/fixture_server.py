@@ -13,6 +13,7 @@ Binds 127.0.0.1 on an ephemeral port. Tools:
   upload_data_source {name, format, data_base64}  decodes the file; answers its sha256,
                        length and format
   deep / deep_sse      a body (or one SSE data line) of 300,000 '[': nesting no parser may recurse on
+  text {bytes, sse}    a text result of `bytes` bytes, lines of 63 'x', as JSON or one SSE event
   verify_email {code}  clariBI's signup finish: mints an API key and an access token (in
                        structuredContent and in the text), as state.minted_key/minted_token
 """
@@ -39,7 +40,7 @@ COUNT_SAFE = {"name": "count_safe", "description": "count, declared idempotent",
               "annotations": {"idempotentHint": True}, "inputSchema": {"type": "object"}}
 
 TOOLS = [UPLOAD_TOOL, COUNT_SAFE] + [{"name": n, "description": n, "inputSchema": {"type": "object"}} for n in
-         ("digest", "count", "deep", "deep_sse", "huge_headers", "bad_chunked", "sleep", "progress", "cut", "garbage", "html", "huge", "status", "verify_email", "announce_tools", "delete_everything", "huge_chunked")]
+         ("digest", "count", "deep", "deep_sse", "huge_headers", "bad_chunked", "sleep", "progress", "cut", "garbage", "html", "huge", "status", "verify_email", "announce_tools", "delete_everything", "huge_chunked", "text")]
 
 
 # What the official TypeScript SDK's examples answer to an unknown Mcp-Session-Id (HTTP 400).
@@ -432,6 +433,14 @@ class Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
             self.close_connection = True
+        elif name == "text":  # `bytes` of text, lines of 63 'x' and a newline; as JSON or as SSE
+            n = int(args.get("bytes", 0))
+            text = ("x" * 63 + "\n") * (n // 64) + "x" * (n % 64)
+            if args.get("sse"):
+                self.start_sse()
+                self.sse(result(text))
+            else:
+                self.send_json(result(text))
         elif name == "status":
             self.send_json({"error": "status test"}, int(args.get("code", 500)))
         elif name in self.state.extra_tools:

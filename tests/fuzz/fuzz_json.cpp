@@ -1,5 +1,7 @@
 // json::parse, the one parse of outside JSON (iterative, depth-bounded), and the way back:
-// what json::to_string and json::to_pretty_string write parses again to the same value.
+// what json::to_string and json::to_pretty_string write parses again to the same value. The
+// trimming parse (strings over a bound left out) accepts and refuses exactly what the whole
+// parse does, and gives the same value but for the strings over its bound.
 //
 // Input: one JSON text.
 #include "tests/fuzz/fuzz_input.hpp"
@@ -41,12 +43,55 @@ bool same(const json::Value& a, const json::Value& b) {
   return a == b;  // null, true, false
 }
 
+/// `whole` with every string (and key) longer than `longest` read as json::k_trimmed.
+bool same_but_trimmed(const json::Value& whole, const json::Value& t, std::size_t longest) {
+  auto same_string = [&](const json::Value& a, const json::Value& b) {
+    if (a.GetStringLength() > longest) return b.GetString() == json::k_trimmed;
+    return b.GetString() != json::k_trimmed && a == b;
+  };
+  if (whole.GetType() != t.GetType()) return false;
+  if (whole.IsString()) return same_string(whole, t);
+  if (whole.IsArray()) {
+    if (whole.Size() != t.Size()) return false;
+    for (rapidjson::SizeType i = 0; i < whole.Size(); ++i) {
+      if (!same_but_trimmed(whole[i], t[i], longest)) return false;
+    }
+    return true;
+  }
+  if (whole.IsObject()) {
+    if (whole.MemberCount() != t.MemberCount()) return false;
+    for (auto i = whole.MemberBegin(), j = t.MemberBegin(); i != whole.MemberEnd(); ++i, ++j) {
+      if (!same_string(i->name, j->name) || !same_but_trimmed(i->value, j->value, longest)) {
+        return false;
+      }
+    }
+    return true;
+  }
+  return whole == t;  // numbers are read by the same code either way
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   auto text = fuzz::as_text(data, size);
   json::Document doc;
   auto parsed = json::parse(doc, text);
+
+  const std::size_t longest = size % 8;  // some strings trimmed in most inputs
+  json::Document trimmed_doc;
+  bool trimmed = false;
+  auto trimmed_parse = json::parse(trimmed_doc, text, longest, trimmed);
+  fuzz::check(static_cast<bool>(trimmed_parse) == static_cast<bool>(parsed),
+              "the trimming parse accepts what the whole parse accepts");
+  if (!parsed && !trimmed_parse) {
+    fuzz::check(trimmed_parse.error().offset == parsed.error().offset &&
+                    trimmed_parse.error().message == parsed.error().message,
+                "the trimming parse stops where the whole parse does, saying the same");
+  }
+  if (parsed && trimmed_parse) {
+    fuzz::check(same_but_trimmed(doc, trimmed_doc, longest), "the trimming parse keeps the rest");
+  }
+
   if (!parsed) {
     fuzz::check(doc.IsNull(), "a failed parse leaves null");
     fuzz::check(parsed.error().offset <= text.size(), "the error offset lies within the text");

@@ -130,3 +130,60 @@ TEST_CASE("an id found by scanning is used only when it is a JSON string or inte
   CHECK(jsonrpc::find_id(R"({"id":"\u00e9t\u00e9",)", "") == R"("\u00e9t\u00e9")");
   CHECK(jsonrpc::find_id(R"({"id":-12,)", "") == "-12");
 }
+
+namespace {
+
+/// A message of `size` bytes at least: `head`, then a string of that many 'x', then `tail`.
+std::string with_long_string(const std::string& head, std::size_t size, const std::string& tail) {
+  return head + "\"" + std::string(size, 'x') + "\"" + tail;
+}
+
+}  // namespace
+
+TEST_CASE("a large response keeps its long strings out of its document, and its text whole") {
+  const auto text = with_long_string(R"({"jsonrpc":"2.0","id":"a","result":{"content":[{"text":)",
+                                     jsonrpc::k_trim_from, R"(}],"isError":false}})");
+  auto r = jsonrpc::parse_body(text, /*trim=*/true);
+  REQUIRE(r);
+  REQUIRE(r->size() == 1);
+  auto& m = r->front();
+  CHECK(m.trimmed);
+  CHECK(m.kind == Kind::response);
+  CHECK(m.id == "\"a\"");
+  CHECK(m.raw == text);
+  const auto& item = m.doc["result"]["content"][0];
+  CHECK(item["text"].GetString() == json::k_trimmed);
+  CHECK(m.doc["result"]["isError"].IsFalse());
+
+  jsonrpc::make_whole(m);
+  CHECK_FALSE(m.trimmed);
+  CHECK(m.doc["result"]["content"][0]["text"].GetStringLength() == jsonrpc::k_trim_from);
+  CHECK(json::to_string(m.doc) == text);
+
+  // Without trim, or below the size it starts at, nothing is left out.
+  auto whole = jsonrpc::parse_body(text);
+  REQUIRE(whole);
+  CHECK_FALSE(whole->front().trimmed);
+  auto small = jsonrpc::parse_body(
+      with_long_string(R"({"jsonrpc":"2.0","id":1,"result":{"t":)", jsonrpc::k_trim_from / 2, "}}"),
+      true);
+  REQUIRE(small);
+  CHECK_FALSE(small->front().trimmed);
+}
+
+TEST_CASE("only a response whose id was kept stays trimmed") {
+  const std::size_t n = jsonrpc::k_trim_from;
+  for (const auto& text :
+       {with_long_string(
+            R"({"jsonrpc":"2.0","id":1,"method":"sampling/createMessage","params":{"p":)", n, "}}"),
+        with_long_string(R"({"jsonrpc":"2.0","method":"notifications/message","params":{"data":)",
+                         n, "}}"),
+        with_long_string(R"({"jsonrpc":"2.0","result":{},"id":)", n, "}"),
+        with_long_string(R"([{"jsonrpc":"2.0","id":2,"result":{"t":)", n, "}}]")}) {
+    auto r = jsonrpc::parse_body(text, true);
+    REQUIRE(r);
+    REQUIRE(r->size() == 1);
+    CHECK_FALSE(r->front().trimmed);
+    CHECK(json::to_string(r->front().doc).size() == text.size() - (text.front() == '[' ? 2 : 0));
+  }
+}
