@@ -414,10 +414,7 @@ void Bridge::on_answer(jsonrpc::Message&& m) {
       return;
     }
   }
-  if (m_era.answers_for_modern_client()) {
-    jsonrpc::make_whole(m);
-    if (era::mark_complete(m.doc, p->method)) m.raw = json::to_string(m.doc);
-  }
+  if (m_era.answers_for_modern_client()) era::mark_complete(m, p->method);
   m_tools.rewrite_response(p->method, m);
   if (!p->tool.empty()) {
     for (const auto& rule : m_options.capture) {

@@ -245,6 +245,29 @@ bool mark_complete(json::Document& response, std::string_view method) {
   return changed;
 }
 
+bool mark_complete(jsonrpc::Message& response, std::string_view method) {
+  const auto* result = json::member(response.doc, "result");
+  if (result == nullptr || !result->IsObject()) return false;
+  const auto had = result->MemberCount();
+  if (!mark_complete(response.doc, method)) return false;
+  if (!response.trimmed) {
+    response.raw = json::to_string(response.doc);
+    return true;
+  }
+  std::string added;
+  for (auto it = result->MemberBegin() + had; it != result->MemberEnd(); ++it) {
+    if (!added.empty()) added += ',';
+    added += json::to_string(it->name) + ":" + json::to_string(it->value);
+  }
+  if (!jsonrpc::add_first_members(response.raw, "result", added)) {
+    // Not in the text as the document has it (an escaped key): write it out again, whole.
+    jsonrpc::make_whole(response);
+    mark_complete(response.doc, method);
+    response.raw = json::to_string(response.doc);
+  }
+  return true;
+}
+
 bool is_input_required(const json::Value& result) {
   return json::string_or_empty(json::member(result, "resultType")) == "input_required";
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "util/json.hpp"
+#include "util/jsonrpc.hpp"
 #include "util/result.hpp"
 
 /// Translation between the 2025 revisions (initialize, sessions, server-to-client requests)
@@ -76,6 +77,9 @@ struct InputRequired {
 /// `ttlMs` and `cacheScope`: the conservative 0 and "private", since a 2025 server gives no
 /// hint. Returns whether the message changed.
 bool mark_complete(json::Document& response, std::string_view method);
+/// mark_complete on a message, its text included. A trimmed message's text gets the members
+/// in place (jsonrpc::add_first_members), so a large answer is not written out again.
+bool mark_complete(jsonrpc::Message& response, std::string_view method);
 
 /// The Tasks extension of 2026-07-28 (SEP-2663).
 constexpr const char* k_tasks_extension = "io.modelcontextprotocol/tasks";

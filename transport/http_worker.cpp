@@ -20,6 +20,10 @@
 namespace claribi::transport {
 namespace {
 
+/// What a body with a declared length gets beyond it, so that the members a 2026-07-28
+/// client's answers gain (era::mark_complete) fit without copying the body.
+constexpr std::size_t k_room_to_add = 256;
+
 /// A call body up to this size goes out in the same write as the request's headers (libcurl
 /// inlines POSTFIELDS up to 64 KiB); a larger one is read through on_read.
 constexpr std::size_t k_with_the_head = 64 * 1024;
@@ -514,7 +518,8 @@ std::size_t HttpWorker::on_write(char* data, std::size_t size, std::size_t n, vo
       t->too_large = true;
       return 0;
     }
-    if (declared > 0) t->body.reserve(static_cast<std::size_t>(declared));
+    // A few bytes more: room for the members the bridge may add to an answer in place.
+    if (declared > 0) t->body.reserve(static_cast<std::size_t>(declared) + k_room_to_add);
   }
   if (t->body.size() + len > t->request.max_body) {
     t->too_large = true;

@@ -259,8 +259,9 @@ std::optional<std::string> usable_id(std::string_view text) {
   return std::string(text);
 }
 
-std::optional<std::string_view> scan_id(std::string_view head, std::string_view tail) {
-  // Walk the head tracking depth and strings; take "id" when it is a key at depth 1.
+/// Where the value of the top-level member `key` starts (after the colon, before any blanks),
+/// if `head` gets that far. Tracks depth and strings only: `head` need not be whole.
+std::optional<std::size_t> after_key(std::string_view head, std::string_view key) {
   int depth = 0;
   bool in_string = false;
   bool escaped = false;
@@ -286,12 +287,17 @@ std::optional<std::string_view> scan_id(std::string_view head, std::string_view 
       ++depth;
     } else if (c == '}' || c == ']') {
       --depth;
-    } else if (c == ':' && depth == 1 && last_string == "id") {
-      return value_at(head, i + 1);
+    } else if (c == ':' && depth == 1 && last_string == key) {
+      return i + 1;
     } else if (c == ',' || c == ':') {
       last_string = {};
     }
   }
+  return std::nullopt;
+}
+
+std::optional<std::string_view> scan_id(std::string_view head, std::string_view tail) {
+  if (auto at = after_key(head, "id")) return value_at(head, *at);
   // Serializers that put the id last: ..., "id": 7}
   return trailing_id(tail);
 }
@@ -301,6 +307,21 @@ std::optional<std::string_view> scan_id(std::string_view head, std::string_view 
 std::optional<std::string> find_id(std::string_view head, std::string_view tail) {
   auto v = scan_id(head, tail);
   return v ? usable_id(*v) : std::nullopt;
+}
+
+bool add_first_members(std::string& text, std::string_view key, std::string_view members) {
+  auto at = after_key(text, key);
+  if (!at) return false;
+  std::size_t open = *at;
+  while (open < text.size() && is_space(text[open])) ++open;
+  if (open >= text.size() || text[open] != '{') return false;
+  std::size_t next = open + 1;
+  while (next < text.size() && is_space(text[next])) ++next;
+  if (next >= text.size()) return false;
+  std::string insert(members);
+  if (text[next] != '}') insert += ',';
+  text.insert(open + 1, insert);  // in place when the text has room: no second copy
+  return true;
 }
 
 }  // namespace claribi::jsonrpc

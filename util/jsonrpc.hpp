@@ -85,6 +85,11 @@ void flatten(std::string& text);
 /// (`head`) and the last bytes (`tail`) were kept. Returns compact JSON text of the id.
 std::optional<std::string> find_id(std::string_view head, std::string_view tail);
 
+/// Puts `members` (object members as JSON text, without braces) first in the object that is
+/// the value of `text`'s top-level member `key`, editing the text in place. False, and `text`
+/// unchanged, when there is no such object.
+bool add_first_members(std::string& text, std::string_view key, std::string_view members);
+
 /// The compact JSON text of a value usable as an id (string or integer), else empty.
 std::string id_text(const json::Value& v);
 

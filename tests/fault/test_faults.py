@@ -378,28 +378,38 @@ def test_garbage_wrong_type_and_huge_bodies(fx):
 def test_a_large_answer_costs_about_its_own_size(fx):
     # A 40 MB answer took three copies at once: the body, RapidJSON's copy of its longest
     # string while parsing, and the document's (peak RSS 3x the answer). The bridge now parses
-    # a large answer without its long strings and forwards the body itself. A body of unknown
-    # length (an SSE event here) grows by doubling as it arrives: while the last step copies,
-    # the buffer is held twice, which is the rest of its bound.
+    # a large answer without its long strings and forwards the body itself; a 2026-07-28
+    # client's answer gets its resultType in place. A body of unknown length (an SSE event
+    # here) grows by doubling as it arrives: while the last step copies, the buffer is held
+    # twice, which is the rest of its bound.
     if os.environ.get("CLARIBI_SANITIZED"):
         return  # ASan's quarantine holds freed memory: resident size says nothing here
     n = 40 * 1000 * 1000
     expected = ("x" * 63 + "\n") * (n // 64)
-    for sse in (False, True):
+    modern_meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                   "io.modelcontextprotocol/clientCapabilities": {},
+                   "io.modelcontextprotocol/clientInfo": {"name": "fault-tests", "version": "1"}}
+    for how in ("JSON", "SSE", "JSON to a 2026-07-28 client"):
         b = Bridge(fx.url)
-        b.initialize()
+        modern = how.endswith("client")
+        if modern:
+            b.wait_for(b.request("tools/list", {"_meta": modern_meta}))
+        else:
+            b.initialize()
         base_mb = b.rss_peak_kb() / 1024
-        answer = b.tool("text", {"bytes": n, "sse": sse}, timeout=60)
-        assert text_of(answer) == expected, (sse, len(text_of(answer)))
+        params = {"name": "text", "arguments": {"bytes": n, "sse": how == "SSE"}}
+        if modern:
+            params["_meta"] = modern_meta
+        answer = b.wait_for(b.request("tools/call", params), timeout=60)
+        assert text_of(answer) == expected, (how, len(text_of(answer)))
+        assert answer["result"].get("resultType") == ("complete" if modern else None), how
         grown_mb = b.rss_peak_kb() / 1024 - base_mb
         answer = None
-        assert text_of(b.tool("digest", {"data": "ab"})).endswith(" 2")
         b.close()
         b.check_stdout()
-        print(f"    a {'SSE' if sse else 'JSON'} answer of {len(expected) / 2**20:.1f} MiB of text: "
-              f"peak RSS grew {grown_mb:.1f} MiB")
-        bound = (2.0 if sse else 1.25) * len(expected) / 2**20
-        assert grown_mb < bound, f"peak RSS grew {grown_mb:.0f} MiB, over {bound:.0f} ({'SSE' if sse else 'JSON'})"
+        print(f"    {how}, {len(expected) / 2**20:.1f} MiB of text: peak RSS grew {grown_mb:.1f} MiB")
+        bound = (2.0 if how == "SSE" else 1.25) * len(expected) / 2**20
+        assert grown_mb < bound, f"peak RSS grew {grown_mb:.0f} MiB, over {bound:.0f} ({how})"
 
 
 def test_30mb_stdin_message_is_forwarded_intact(fx):

@@ -8,6 +8,7 @@
 
 namespace era = claribi::daemon::era;
 namespace json = claribi::json;
+namespace jsonrpc = claribi::jsonrpc;
 
 using claribi::test::doc;
 
@@ -106,6 +107,29 @@ TEST_CASE("a 2025 server's results say resultType, and lists how long to cache",
   CHECK_FALSE(call["result"].HasMember("ttlMs"));
   auto error = doc(R"({"jsonrpc":"2.0","id":3,"error":{"code":1,"message":"m"}})");
   CHECK_FALSE(era::mark_complete(error, "tools/list"));
+}
+
+TEST_CASE("a large answer's text gets resultType in place, its long strings untouched", "[era]") {
+  const std::string text = R"({"jsonrpc":"2.0","id":1,"result":{"contents":[{"text":")" +
+                           std::string(jsonrpc::k_trim_from, 'x') + R"("}]}})";
+  for (const char* method : {"resources/read", "tools/call"}) {
+    auto parsed = jsonrpc::parse_body(text, /*trim=*/true);
+    REQUIRE(parsed);
+    auto& m = parsed->front();
+    REQUIRE(m.trimmed);
+    CHECK(era::mark_complete(m, method));
+    CHECK(m.trimmed);
+    jsonrpc::make_whole(m);
+    auto expected = doc(text);
+    era::mark_complete(expected, method);
+    CHECK(m.doc == expected);
+    CHECK_FALSE(era::mark_complete(m, method));
+  }
+  // A whole message is written out again, as before.
+  auto small = jsonrpc::parse(R"({"jsonrpc":"2.0","id":2,"result":{}})");
+  REQUIRE(small);
+  CHECK(era::mark_complete(*small, "tools/call"));
+  CHECK(small->raw == R"({"jsonrpc":"2.0","id":2,"result":{"resultType":"complete"}})");
 }
 
 namespace {

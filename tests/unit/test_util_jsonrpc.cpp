@@ -187,3 +187,24 @@ TEST_CASE("only a response whose id was kept stays trimmed") {
     CHECK(json::to_string(r->front().doc).size() == text.size() - (text.front() == '[' ? 2 : 0));
   }
 }
+
+TEST_CASE("members go first into a top-level object of the text, in place") {
+  std::string text = R"({"jsonrpc":"2.0","id":1,"result": { "a":"}\"result\":{" }})";
+  text.reserve(text.size() + 64);
+  const auto* before = text.data();
+  REQUIRE(jsonrpc::add_first_members(text, "result", R"("k":1)"));
+  CHECK(text == R"({"jsonrpc":"2.0","id":1,"result": {"k":1, "a":"}\"result\":{" }})");
+  CHECK(text.data() == before);
+
+  std::string empty = R"({"result":{},"id":2})";
+  REQUIRE(jsonrpc::add_first_members(empty, "result", R"("k":1,"j":"x")"));
+  CHECK(empty == R"({"result":{"k":1,"j":"x"},"id":2})");
+
+  // Only a top-level member that is an object.
+  for (std::string no : {std::string(R"({"x":{"result":{}}})"), std::string(R"({"result":[1]})"),
+                         std::string(R"({"error":{}})")}) {
+    const auto was = no;
+    CHECK_FALSE(jsonrpc::add_first_members(no, "result", R"("k":1)"));
+    CHECK(no == was);
+  }
+}
