@@ -363,10 +363,11 @@ def test_garbage_wrong_type_and_huge_bodies(fx):
     huge = b.tool("huge_chunked", timeout=30)
     assert "larger than the limit" in huge["error"]["message"], huge
     # Without a length the body is read up to the 64 MiB limit, then refused: release peaks
-    # measured 70 to 134 MB (one or two 64 MiB buffers resident at once, run to run). Under
-    # ASan the allocator's quarantine keeps freed buffers resident: a looser bound.
+    # measured 70.4 to 70.8 MiB (2026-12-01, 3e36f2b and 140be4e), the full buffer and the
+    # process; the step from 32 to 64 MiB holds 32 twice only while it copies. Under ASan the
+    # allocator's quarantine keeps freed buffers resident: a looser bound.
     peak_mb = b.rss_peak_kb() / 1024
-    limit = 400 if os.environ.get("CLARIBI_SANITIZED") else 200
+    limit = 400 if os.environ.get("CLARIBI_SANITIZED") else 100
     assert peak_mb < limit, f"peak RSS {peak_mb:.0f} MB after a chunked 100 MB body (limit {limit})"
     status = b.tool("status", {"code": 503})
     assert "HTTP 503" in status["error"]["message"], status
