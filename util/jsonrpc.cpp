@@ -93,22 +93,24 @@ tl::expected<std::vector<Message>, Invalid> parse_body(std::string text, bool tr
   auto ok = trim && text.size() >= k_trim_from ? json::parse(doc, text, k_longest_kept, trimmed)
                                                : json::parse(doc, text);
   if (!ok) return tl::unexpected(parse_failure(ok.error()));
+  // Only a single response may stay trimmed, and only when its id was kept: a request's or
+  // a notification's method and params are what the bridge reads and rewrites, and each
+  // element of a batch is written out again.
+  const auto* id = json::member(doc, "id");
+  if (trimmed && (json::member(doc, "method") != nullptr || id == nullptr ||
+                  (id->IsString() && id->GetString() == json::k_trimmed))) {
+    (void)json::parse(doc, text);
+    trimmed = false;
+  }
   std::vector<Message> out;
   if (!doc.IsArray()) {
     flatten(text);
     auto m = classify(std::move(doc), std::move(text));
     if (!m) return tl::unexpected(m.error());
-    // Only a response may stay trimmed, and only when its id was kept: a request's or a
-    // notification's method and params are what the bridge reads and rewrites.
-    const auto* id = json::member(m->doc, "id");
     m->trimmed = trimmed;
-    if (m->kind != Kind::response || (id->IsString() && id->GetString() == json::k_trimmed)) {
-      make_whole(*m);
-    }
     out.push_back(std::move(*m));
     return out;
   }
-  if (trimmed) (void)json::parse(doc, text);  // each element of a batch is written out again
   for (auto& element : doc.GetArray()) {
     json::Document one;
     one.CopyFrom(element, one.GetAllocator());
