@@ -90,8 +90,8 @@ tl::expected<Message, Invalid> parse(std::string text) {
 tl::expected<std::vector<Message>, Invalid> parse_body(std::string text, bool trim) {
   json::Document doc;
   bool trimmed = false;
-  auto ok = trim && text.size() >= k_trim_from ? json::parse(doc, text, k_longest_kept, trimmed)
-                                               : json::parse(doc, text);
+  auto ok = trim && text.size() > k_longest_kept ? json::parse(doc, text, k_longest_kept, trimmed)
+                                                 : json::parse(doc, text);
   if (!ok) return tl::unexpected(parse_failure(ok.error()));
   // Only a single response may stay trimmed, and only when its id was kept: a request's or
   // a notification's method and params are what the bridge reads and rewrites, and each

@@ -36,10 +36,9 @@ struct Message {
   bool trimmed = false;
 };
 
-/// parse_body with `trim`: a response of at least k_trim_from bytes keeps no string over
-/// k_longest_kept bytes in its document. It costs its text and a small document, rather than
-/// its text, the parser's copy of its longest string and the document's copy of every string.
-constexpr std::size_t k_trim_from = std::size_t{1} << 20;
+/// parse_body with `trim`: a response keeps no string over k_longest_kept bytes in its
+/// document. It costs its text and a small document, rather than its text, the parser's copy
+/// of its longest string and the document's copy of every string.
 constexpr std::size_t k_longest_kept = std::size_t{64} << 10;
 
 /// A string that is not JSON, or JSON that is not a JSON-RPC message. `id` is set when one

@@ -111,7 +111,7 @@ TEST_CASE("a 2025 server's results say resultType, and lists how long to cache",
 
 TEST_CASE("a large answer's text gets resultType in place, its long strings untouched", "[era]") {
   const std::string text = R"({"jsonrpc":"2.0","id":1,"result":{"contents":[{"text":")" +
-                           std::string(jsonrpc::k_trim_from, 'x') + R"("}]}})";
+                           std::string(jsonrpc::k_longest_kept + 1, 'x') + R"("}]}})";
   for (const char* method : {"resources/read", "tools/call"}) {
     auto parsed = jsonrpc::parse_body(text, /*trim=*/true);
     REQUIRE(parsed);

@@ -142,7 +142,7 @@ std::string with_long_string(const std::string& head, std::size_t size, const st
 
 TEST_CASE("a large response keeps its long strings out of its document, and its text whole") {
   const auto text = with_long_string(R"({"jsonrpc":"2.0","id":"a","result":{"content":[{"text":)",
-                                     jsonrpc::k_trim_from, R"(}],"isError":false}})");
+                                     jsonrpc::k_longest_kept + 1, R"(}],"isError":false}})");
   auto r = jsonrpc::parse_body(text, /*trim=*/true);
   REQUIRE(r);
   REQUIRE(r->size() == 1);
@@ -157,22 +157,22 @@ TEST_CASE("a large response keeps its long strings out of its document, and its 
 
   jsonrpc::make_whole(m);
   CHECK_FALSE(m.trimmed);
-  CHECK(m.doc["result"]["content"][0]["text"].GetStringLength() == jsonrpc::k_trim_from);
+  CHECK(m.doc["result"]["content"][0]["text"].GetStringLength() == jsonrpc::k_longest_kept + 1);
   CHECK(json::to_string(m.doc) == text);
 
-  // Without trim, or below the size it starts at, nothing is left out.
+  // Without trim, or with no string over the bound, nothing is left out.
   auto whole = jsonrpc::parse_body(text);
   REQUIRE(whole);
   CHECK_FALSE(whole->front().trimmed);
   auto small = jsonrpc::parse_body(
-      with_long_string(R"({"jsonrpc":"2.0","id":1,"result":{"t":)", jsonrpc::k_trim_from / 2, "}}"),
+      with_long_string(R"({"jsonrpc":"2.0","id":1,"result":{"t":)", jsonrpc::k_longest_kept, "}}"),
       true);
   REQUIRE(small);
   CHECK_FALSE(small->front().trimmed);
 }
 
 TEST_CASE("only a response whose id was kept stays trimmed") {
-  const std::size_t n = jsonrpc::k_trim_from;
+  const std::size_t n = jsonrpc::k_longest_kept + 1;
   for (const auto& text :
        {with_long_string(
             R"({"jsonrpc":"2.0","id":1,"method":"sampling/createMessage","params":{"p":)", n, "}}"),
