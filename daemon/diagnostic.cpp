@@ -78,6 +78,7 @@ class OneShotClient {
   }
 
   void on_message(jsonrpc::Message&& m) {
+    jsonrpc::make_whole(m);  // what this client prints is the document: all of it
     if (m.kind == jsonrpc::Kind::response) {
       auto it = m_waiting.find(m.id);
       if (it == m_waiting.end()) return;

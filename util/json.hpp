@@ -101,6 +101,9 @@ class DepthLimited {
   bool m_trimmed = false;
 };
 
+/// The largest bound TrimmingStream takes (its scratch buffer is that size).
+constexpr std::size_t k_scratch_limit = std::size_t{1} << 30;
+
 /// The text for RapidJSON's in-place parse, read only: each string is decoded into a scratch
 /// buffer of `longest` + 1 bytes rather than over the text, and a longer one is only counted.
 /// So no string longer than `longest` is ever copied, neither onto the parser's stack nor
@@ -110,6 +113,7 @@ class TrimmingStream {
   using Ch = char;
   TrimmingStream(std::string_view text, std::size_t longest)
       : m_text(text), m_scratch(longest + 1, '\0') {
+    assert(longest < k_scratch_limit && "the bound is allocated: keep it small");
     for (unsigned char b : {0xEFu, 0xBBu, 0xBFu}) {
       if (static_cast<unsigned char>(Peek()) == b) ++m_pos;
     }
@@ -215,18 +219,20 @@ inline Document parse_or_null(std::string_view text) {
 
 namespace detail {
 
-/// RapidJSON's compact writer, which refuses (asserts in debug builds) a trimmed string: its
-/// text was never parsed, and writing the empty stand-in would lose it.
-class CheckedWriter : public rapidjson::Writer<rapidjson::StringBuffer> {
+/// A RapidJSON writer that refuses (asserts in debug builds) a trimmed string: its text was
+/// never parsed, and writing the empty stand-in would lose it.
+template <typename Base>
+class Checked : public Base {
  public:
-  using Writer::Writer;
+  using Base::Base;
+  using Ch = typename Base::Ch;
   bool String(const Ch* s, rapidjson::SizeType n, bool copy = false) {
     assert(s != k_trimmed && "a trimmed document is written out: parse its text whole first");
-    return Writer::String(s, n, copy);
+    return Base::String(s, n, copy);
   }
   bool Key(const Ch* s, rapidjson::SizeType n, bool copy = false) {
     assert(s != k_trimmed && "a trimmed document is written out: parse its text whole first");
-    return Writer::Key(s, n, copy);
+    return Base::Key(s, n, copy);
   }
 };
 
@@ -235,7 +241,7 @@ class CheckedWriter : public rapidjson::Writer<rapidjson::StringBuffer> {
 /// Compact serialization of a value.
 inline std::string to_string(const Value& v) {
   rapidjson::StringBuffer buf;
-  detail::CheckedWriter w(buf);
+  detail::Checked<rapidjson::Writer<rapidjson::StringBuffer>> w(buf);
   v.Accept(w);
   return std::string(buf.GetString(), buf.GetSize());
 }
@@ -243,7 +249,7 @@ inline std::string to_string(const Value& v) {
 /// Indented serialization, for people.
 inline std::string to_pretty_string(const Value& v) {
   rapidjson::StringBuffer buf;
-  rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
+  detail::Checked<rapidjson::PrettyWriter<rapidjson::StringBuffer>> w(buf);
   w.SetIndent(' ', 2);
   v.Accept(w);
   return std::string(buf.GetString(), buf.GetSize());

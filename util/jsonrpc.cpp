@@ -99,7 +99,9 @@ tl::expected<std::vector<Message>, Invalid> parse_body(std::string text, bool tr
   const auto* id = json::member(doc, "id");
   if (trimmed && (json::member(doc, "method") != nullptr || id == nullptr ||
                   (id->IsString() && id->GetString() == json::k_trimmed))) {
-    (void)json::parse(doc, text);
+    json::Document whole;  // a new pool: the trimmed document's goes with it
+    (void)json::parse(whole, text);
+    doc = std::move(whole);
     trimmed = false;
   }
   std::vector<Message> out;

@@ -413,6 +413,17 @@ def test_a_large_answer_costs_about_its_own_size(fx):
         assert grown_mb < bound, f"peak RSS grew {grown_mb:.0f} MiB, over {bound:.0f} ({how})"
 
 
+def test_the_call_command_prints_a_large_answer_whole(fx):
+    # The one-shot client prints the answer's document; a large answer's long strings were
+    # left out of it (parsed with a bound, as the bridge forwards its text) and printed empty.
+    n = 200 * 1000
+    p = subprocess.run([BRIDGE, "--credential-store", "file", "--no-oauth", "call", fx.url, "text",
+                        json.dumps({"bytes": n})], capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    result = json.loads(p.stdout)
+    assert result["content"][0]["text"] == ("x" * 63 + "\n") * (n // 64) + "x" * (n % 64), len(p.stdout)
+
+
 def test_30mb_stdin_message_is_forwarded_intact(fx):
     b = Bridge(fx.url)
     b.initialize()
