@@ -101,7 +101,7 @@ class DepthLimited {
   bool m_trimmed = false;
 };
 
-/// The largest bound TrimmingStream takes (its scratch buffer is that size).
+/// The largest bound a trimming parse keeps to (its scratch buffer is that size).
 constexpr std::size_t k_scratch_limit = std::size_t{1} << 30;
 
 /// The text for RapidJSON's in-place parse, read only: each string is decoded into a scratch
@@ -113,7 +113,6 @@ class TrimmingStream {
   using Ch = char;
   TrimmingStream(std::string_view text, std::size_t longest)
       : m_text(text), m_scratch(longest + 1, '\0') {
-    assert(longest < k_scratch_limit && "the bound is allocated: keep it small");
     for (unsigned char b : {0xEFu, 0xBBu, 0xBFu}) {
       if (static_cast<unsigned char>(Peek()) == b) ++m_pos;
     }
@@ -138,8 +137,8 @@ class TrimmingStream {
   std::size_t m_put = 0;
 };
 
-/// Runs `reader` over `is` into `doc` through a DepthLimited handler; the shared half of the
-/// two parses below.
+/// Runs RapidJSON's iterative reader over `is` into `doc` through a DepthLimited handler; the
+/// shared half of the two parses below.
 template <unsigned Flags, typename Stream>
 tl::expected<void, ParseError> parse_from(Document& doc, Stream& is, std::size_t size,
                                           std::size_t longest, bool* trimmed) {
@@ -190,9 +189,10 @@ inline tl::expected<void, ParseError> parse(Document& doc, std::string_view text
 /// which reads as empty, in its place, and `trimmed` says whether any was. Such a string is
 /// never copied, so a text carrying one long string costs little more memory than the text.
 /// A document with a trimmed string must not be written out (to_string checks); parse the
-/// text again whole for that.
+/// text again whole for that. The parse allocates `longest` bytes (at most k_scratch_limit).
 inline tl::expected<void, ParseError> parse(Document& doc, std::string_view text,
                                             std::size_t longest, bool& trimmed) {
+  longest = std::min(longest, detail::k_scratch_limit);
   detail::TrimmingStream is(text, longest);
   return detail::parse_from<rapidjson::kParseInsituFlag>(doc, is, text.size(), longest, &trimmed);
 }
