@@ -333,7 +333,7 @@ void Remote::finish_accepted(const std::shared_ptr<Outgoing>& o, const HttpHead&
   fail(o,
        "the remote answered with Content-Type '" + head.content_type +
            "'; expected application/json or text/event-stream",
-       status, snippet(done.body));
+       status, done.body);
 }
 
 void Remote::finish_error(const std::shared_ptr<Outgoing>& o, const HttpHead& head,
@@ -370,7 +370,7 @@ void Remote::finish_error(const std::shared_ptr<Outgoing>& o, const HttpHead& he
     hint = ": the remote failed; try again later";
   }
   fail(o, "HTTP " + std::to_string(status) + " from " + display_url(m_options.url) + hint, status,
-       snippet(done.body));
+       done.body);
 }
 
 void Remote::finish_refused(const std::shared_ptr<Outgoing>& o, long status,
@@ -380,16 +380,6 @@ void Remote::finish_refused(const std::shared_ptr<Outgoing>& o, long status,
     m_internal.erase(it);
   }
   o->on_refused(status, body, why);
-}
-
-void Remote::switch_to_legacy(std::shared_ptr<Outgoing> initialize) {
-  CLARIBI_LOG(info,
-              "the remote refused a streamable HTTP initialize; trying the HTTP+SSE transport "
-              "(2024-11-05)");
-  m_mode = Mode::legacy;
-  initialize->answered = false;
-  m_session.hold(std::move(initialize));
-  m_legacy.open();
 }
 
 HttpRequest Remote::make_post(const std::string& url, Outgoing& o) {
@@ -404,55 +394,12 @@ HttpRequest Remote::make_post(const std::string& url, Outgoing& o) {
   return req;
 }
 
-void Remote::post_legacy(std::shared_ptr<Outgoing> o) {
-  if (m_legacy.endpoint().empty()) {
-    m_session.hold(std::move(o));
-    return;
-  }
-  auto req = make_post(m_legacy.endpoint(), *o);
-  o->sent_with_session = true;
-  auto head = std::make_shared<HttpHead>();
-  HttpHandlers h;
-  h.on_head = [head](const HttpHead& got) { *head = got; };
-  h.on_upload_progress = o->on_upload_progress;
-  if (o->kind != jsonrpc::Kind::request) m_unconfirmed.sent();
-  h.on_done = [this, o, head](HttpDone&& done) {
-    if (o->kind != jsonrpc::Kind::request) m_unconfirmed.ended();
-    finish_legacy_post(o, *head, std::move(done));
-  };
-  o->transfer = m_http.start(std::move(req), std::move(h));
-}
-
-void Remote::finish_legacy_post(const std::shared_ptr<Outgoing>& o, const HttpHead& head,
-                                HttpDone&& done) {
-  if (m_closing) return;
-  if (!done.ok && head.status == 0 && retry_unanswered(o, done)) return;
-  if (!done.ok && head.status == 0) {
-    fail(o, "cannot reach " + display_url(m_options.url) + ": " + done.error, 0);
-    return;
-  }
-  if (head.status == 404) {
-    m_session.lost(o);
-    return;
-  }
-  if ((head.status == 401 || head.status == 403) && m_auth.refused(o, head)) return;
-  if (head.status / 100 != 2) {
-    fail(o, "HTTP " + std::to_string(head.status) + " from the remote's SSE message endpoint",
-         head.status, snippet(done.body));
-    return;
-  }
-  if (o->kind != jsonrpc::Kind::request && o->on_accepted) o->on_accepted();
-  if (head.content_type == "application/json" && !done.body.empty()) {
-    deliver_text(std::move(done.body), nullptr, nullptr);
-  }
-}
-
 void Remote::fail(const std::shared_ptr<Outgoing>& o, std::string message, long status) {
   fail(o, std::move(message), status, {});
 }
 
 void Remote::fail(const std::shared_ptr<Outgoing>& o, std::string message, long status,
-                  std::string detail) {
+                  std::string_view body) {
   if (o->kind != jsonrpc::Kind::request) {
     CLARIBI_LOG(warn, "could not deliver " << (o->method.empty() ? "a response" : o->method)
                                            << " to the remote: " << message);
@@ -471,7 +418,7 @@ void Remote::fail(const std::shared_ptr<Outgoing>& o, std::string message, long 
   }
   std::string data = "{\"url\":" + json::quote(display_url(m_options.url));
   if (status != 0) data += ",\"httpStatus\":" + std::to_string(status);
-  if (!detail.empty()) data += ",\"body\":" + json::quote(detail);
+  if (!body.empty()) data += ",\"body\":" + json::quote(snippet(body));
   data += "}";
   CLARIBI_LOG(warn, "request " << o->id << " (" << o->method << ") failed: " << message);
   m_events.on_request_failed(o->id, RequestFailure{jsonrpc::code::remote_failed,

@@ -153,10 +153,10 @@ class Remote final : private SessionLink,
   void finish_error(const std::shared_ptr<Outgoing>& o, const HttpHead& head, HttpDone&& done);
   void finish_legacy_post(const std::shared_ptr<Outgoing>& o, const HttpHead& head,
                           HttpDone&& done);
-  /// Fails `o`: a client request gets a JSON-RPC error naming the remote, `status` and
-  /// `detail` (a snippet of the body).
+  /// Fails `o`: a client request gets a JSON-RPC error naming the remote, `status` and the
+  /// start of the answer's `body`, redacted.
   void fail(const std::shared_ptr<Outgoing>& o, std::string message, long status,
-            std::string detail);
+            std::string_view body);
   void deliver_text(std::string text, const std::shared_ptr<Outgoing>& origin,
                     const std::shared_ptr<Stream>& stream);
   void deliver(jsonrpc::Message&& m, const std::string& related);
