@@ -361,9 +361,9 @@ void Bridge::on_timeout(const std::string& id) {
 
 void Bridge::on_remote_message(jsonrpc::Message&& m, const std::string& related) {
   // A trimmed answer (a large one: jsonrpc::parse_body) goes on as its text when it answers
-  // one of the client's requests; what the bridge reads of it before then is kept.
-  const auto* asked = m.trimmed ? m_table.find(m.id) : nullptr;
-  if (m.trimmed && (asked == nullptr || asked->method == "initialize")) jsonrpc::make_whole(m);
+  // one of the client's requests (the Remote made an initialize answer whole); what the
+  // bridge reads of it before then is kept.
+  if (m.trimmed && !m_table.has(m.id)) jsonrpc::make_whole(m);
   if (m_era.take_remote_message(m)) return;
   if (m.kind == jsonrpc::Kind::response) {
     on_answer(std::move(m));

@@ -63,6 +63,15 @@ tl::expected<Message, Invalid> classify(json::Document doc, std::string raw) {
   return m;
 }
 
+/// Only a single response may stay trimmed, and only when its id was kept: a request's or a
+/// notification's method and params are what the bridge reads and rewrites, and each element
+/// of a batch is written out again.
+bool may_stay_trimmed(const json::Document& doc) {
+  const auto* id = json::member(doc, "id");
+  return id != nullptr && json::member(doc, "method") == nullptr &&
+         !(id->IsString() && id->GetString() == json::k_trimmed);
+}
+
 Invalid parse_failure(const json::ParseError& e) {
   return Invalid{
       code::parse_error, "Parse error: " + e.message + " at byte " + std::to_string(e.offset), {}};
@@ -93,12 +102,7 @@ tl::expected<std::vector<Message>, Invalid> parse_body(std::string text, bool tr
   auto ok = trim && text.size() > k_longest_kept ? json::parse(doc, text, k_longest_kept, trimmed)
                                                  : json::parse(doc, text);
   if (!ok) return tl::unexpected(parse_failure(ok.error()));
-  // Only a single response may stay trimmed, and only when its id was kept: a request's or
-  // a notification's method and params are what the bridge reads and rewrites, and each
-  // element of a batch is written out again.
-  const auto* id = json::member(doc, "id");
-  if (trimmed && (json::member(doc, "method") != nullptr || id == nullptr ||
-                  (id->IsString() && id->GetString() == json::k_trimmed))) {
+  if (trimmed && !may_stay_trimmed(doc)) {
     json::Document whole;  // a new pool: the trimmed document's goes with it
     (void)json::parse(whole, text);
     doc = std::move(whole);
