@@ -140,7 +140,9 @@ void Bridge::reply_error(const std::string& id, int code, const std::string& mes
 
 void Bridge::on_line(std::string&& line) {
   if (m_shutting_down) return;
-  auto parsed = jsonrpc::parse(std::move(line));
+  // A large tools/call (a model's long argument) is parsed without its long strings and goes
+  // out as its text came; whatever rewrites it parses it whole first (jsonrpc::make_whole).
+  auto parsed = jsonrpc::parse(std::move(line), "tools/call");
   if (!parsed) {
     auto& e = parsed.error();
     CLARIBI_LOG(warn, "invalid message on stdin: " << e.message);

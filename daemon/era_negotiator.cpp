@@ -71,6 +71,12 @@ void EraNegotiator::learn_client(const jsonrpc::Message& m, bool request) {
 
 bool EraNegotiator::translate(jsonrpc::Message& m) {
   const bool request = m.kind == jsonrpc::Kind::request;
+  // Only a 2025 client's request to a 2025 remote goes out as its text came. Every other way
+  // reads the client's envelope, stamps or strips: the document must be whole for that.
+  if (m.trimmed && (m_upstream != Upstream::legacy || client_modern() ||
+                    !modern::envelope_version(m.doc).empty())) {
+    jsonrpc::make_whole(m);
+  }
   learn_client(m, request);
   if (m_upstream == Upstream::unknown) {
     if (m_pin == era::Pin::legacy) {

@@ -225,6 +225,17 @@ bool ToolLayer::must_not_repeat(const jsonrpc::Message& m) const {
 PreparedRequest ToolLayer::prepare_request(jsonrpc::Message& m) const {
   PreparedRequest out;
   if (m.method != "tools/call") return out;
+  if (m.trimmed) {
+    // A call whose argument values are read here (a path to send, a value for a header)
+    // needs them all: its long strings were left out of its document.
+    const auto* params = json::member(m.doc, "params");
+    const auto* name = params != nullptr ? json::member(*params, "name") : nullptr;
+    auto info = m_tools.find(std::string(json::string_or_empty(name)));
+    if (info != m_tools.end() &&
+        (!info->second.twins.empty() || (m_header_params && !info->second.header_params.empty()))) {
+      jsonrpc::make_whole(m);
+    }
+  }
   auto params_it = m.doc.FindMember("params");
   if (params_it == m.doc.MemberEnd() || !params_it->value.IsObject()) return out;
   auto& params = params_it->value;

@@ -9,6 +9,7 @@
 
 #include "transport/sse_parser.hpp"
 #include "util/headers.hpp"
+#include "util/shared_text.hpp"
 #include "util/tls_trust.hpp"
 
 namespace claribi::transport {
@@ -29,7 +30,7 @@ struct HttpRequest {
   std::string method = "POST";  ///< GET, POST or DELETE
   std::string url;
   std::vector<std::string> headers;  ///< "Name: value" lines
-  std::string body;
+  SharedText body;                   ///< shared with whoever keeps it for sending again, not copied
   std::shared_ptr<const UploadBody> upload;  ///< when set, the body (instead of `body`)
   long timeout_ms = 0;                       ///< whole transfer; 0 means none (streams)
   long connect_timeout_ms = 10000;

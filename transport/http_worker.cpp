@@ -404,7 +404,7 @@ int HttpWorker::on_prereq(void* self, char*, char*, int, int) {
 std::size_t HttpWorker::on_read(char* buffer, std::size_t size, std::size_t n, void* self) {
   auto* t = static_cast<Transfer*>(self);
   if (!t->upload) {  // a memory body
-    const auto& body = t->request.body;
+    const std::string& body = t->request.body.str();
     std::size_t k = std::min(size * n, body.size() - t->body_offset);
     std::memcpy(buffer, body.data() + t->body_offset, k);
     t->body_offset += k;

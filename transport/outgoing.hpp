@@ -19,7 +19,7 @@ struct Outgoing {
   jsonrpc::Kind kind = jsonrpc::Kind::notification;
   std::string method;
   std::string id;
-  std::string raw;
+  SharedText raw;         ///< the message's text; the body of each POST of it, shared
   bool internal = false;  ///< the bridge's own message (session replay), never shown to the client
   /// Claims a stateless revision in its `_meta`: sent without session, with `headers`.
   bool modern = false;

@@ -85,7 +85,7 @@ std::vector<std::string> Remote::auth_finished_handing_back(const std::string& a
         m_in_flight.erase(it);
       }
     }
-    back.push_back(o->raw);
+    back.push_back(o->raw.str());
   }
   return back;
 }
@@ -135,7 +135,7 @@ void Remote::send(jsonrpc::Message&& message, SendExtras extras) {
   o->id = std::move(message.id);
   o->raw = std::move(message.raw);
   if (o->kind == jsonrpc::Kind::request && o->method == "initialize") {
-    m_session.remember_initialize(o->raw);
+    m_session.remember_initialize(o->raw.str());
   } else if (o->method == "notifications/initialized") {
     m_session.send_initialized(std::move(o));
     return;

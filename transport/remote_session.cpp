@@ -45,7 +45,7 @@ void Session::capture_initialize_result(const jsonrpc::Message& answer) {
 }
 
 void Session::send_initialized(std::shared_ptr<Outgoing> o) {
-  m_initialized_raw = o->raw;
+  m_initialized_raw = o->raw.str();
   // Over HTTP each message travels on its own connection, so a request sent right after
   // this notification can overtake it; servers that refuse requests before `initialized`
   // (the Python SDK does) would then fail it. Hold them until the remote has taken it.

@@ -26,7 +26,7 @@ bool rename_on_wire(Outgoing& o, const std::string& wire_id) {
     const auto& u = *o.upload;
     if (o.raw.size() < u.prefix.size() + u.suffix.size()) return false;
     auto placeholder =
-        o.raw.substr(u.prefix.size(), o.raw.size() - u.prefix.size() - u.suffix.size());
+        o.raw.str().substr(u.prefix.size(), o.raw.size() - u.prefix.size() - u.suffix.size());
     auto at = placeholder.empty() ? std::string::npos : raw.find(placeholder);
     if (at == std::string::npos) return false;
     auto body = std::make_shared<UploadBody>(u);

@@ -63,13 +63,35 @@ tl::expected<Message, Invalid> classify(json::Document doc, std::string raw) {
   return m;
 }
 
-/// Only a single response may stay trimmed, and only when its id was kept: a request's or a
-/// notification's method and params are what the bridge reads and rewrites, and each element
-/// of a batch is written out again.
-bool may_stay_trimmed(const json::Document& doc) {
+/// Only a single message with a kept id may stay trimmed: a response (`request_method` empty)
+/// or a request of `request_method`, which its reader takes care to parse whole before it
+/// rewrites one. Other requests' and notifications' params are read and rewritten in many
+/// places, and each element of a batch is written out again.
+bool may_stay_trimmed(const json::Document& doc, std::string_view request_method) {
   const auto* id = json::member(doc, "id");
-  return id != nullptr && json::member(doc, "method") == nullptr &&
-         !(id->IsString() && id->GetString() == json::k_trimmed);
+  if (id == nullptr || (id->IsString() && id->GetString() == json::k_trimmed)) return false;
+  const auto* method = json::member(doc, "method");
+  if (method == nullptr) return request_method.empty();
+  return !request_method.empty() && json::string_or_empty(method) == request_method;
+}
+
+/// Parses `text`, leaving strings over k_longest_kept out when it is larger than that, and
+/// parses it again whole unless the message may stay so.
+tl::expected<void, json::ParseError> parse_maybe_trimmed(json::Document& doc,
+                                                         const std::string& text, bool trim,
+                                                         std::string_view request_method,
+                                                         bool& trimmed) {
+  trimmed = false;
+  auto ok = trim && text.size() > k_longest_kept ? json::parse(doc, text, k_longest_kept, trimmed)
+                                                 : json::parse(doc, text);
+  if (!ok) return ok;
+  if (trimmed && !may_stay_trimmed(doc, request_method)) {
+    json::Document whole;  // a new pool: the trimmed document's goes with it
+    (void)json::parse(whole, text);
+    doc = std::move(whole);
+    trimmed = false;
+  }
+  return {};
 }
 
 Invalid parse_failure(const json::ParseError& e) {
@@ -80,6 +102,7 @@ Invalid parse_failure(const json::ParseError& e) {
 }  // namespace
 
 std::string id_text(const json::Value& v) {
+  if (v.IsString() && v.GetString() == json::k_trimmed) return {};  // left out: no id to name
   if (v.IsString() || v.IsInt64() || v.IsUint64()) return json::to_string(v);
   return {};
 }
@@ -89,24 +112,23 @@ void flatten(std::string& text) {
       text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
 }
 
-tl::expected<Message, Invalid> parse(std::string text) {
+tl::expected<Message, Invalid> parse(std::string text, std::string_view trim_method) {
   json::Document doc;
-  if (auto ok = json::parse(doc, text); !ok) return tl::unexpected(parse_failure(ok.error()));
+  bool trimmed = false;
+  if (auto ok = parse_maybe_trimmed(doc, text, !trim_method.empty(), trim_method, trimmed); !ok) {
+    return tl::unexpected(parse_failure(ok.error()));
+  }
   flatten(text);
-  return classify(std::move(doc), std::move(text));
+  auto m = classify(std::move(doc), std::move(text));
+  if (m) m->trimmed = trimmed;
+  return m;
 }
 
 tl::expected<std::vector<Message>, Invalid> parse_body(std::string text, bool trim) {
   json::Document doc;
   bool trimmed = false;
-  auto ok = trim && text.size() > k_longest_kept ? json::parse(doc, text, k_longest_kept, trimmed)
-                                                 : json::parse(doc, text);
-  if (!ok) return tl::unexpected(parse_failure(ok.error()));
-  if (trimmed && !may_stay_trimmed(doc)) {
-    json::Document whole;  // a new pool: the trimmed document's goes with it
-    (void)json::parse(whole, text);
-    doc = std::move(whole);
-    trimmed = false;
+  if (auto ok = parse_maybe_trimmed(doc, text, trim, {}, trimmed); !ok) {
+    return tl::unexpected(parse_failure(ok.error()));
   }
   std::vector<Message> out;
   if (!doc.IsArray()) {

@@ -36,9 +36,10 @@ struct Message {
   bool trimmed = false;
 };
 
-/// parse_body with `trim`: a response keeps no string over k_longest_kept bytes in its
-/// document. It costs its text and a small document, rather than its text, the parser's copy
-/// of its longest string and the document's copy of every string.
+/// parse_body with `trim`, and parse with a `trim_method`: a response, or a request of that
+/// method, keeps no string over k_longest_kept bytes in its document. It costs its text and a
+/// small document, rather than its text, the parser's copy of its longest string and the
+/// document's copy of every string.
 constexpr std::size_t k_longest_kept = std::size_t{64} << 10;
 
 /// A string that is not JSON, or JSON that is not a JSON-RPC message. `id` is set when one
@@ -49,8 +50,9 @@ struct Invalid {
   std::string id;  ///< compact JSON of the id, or empty (answer with null)
 };
 
-/// Parses one JSON-RPC message. The text must be a single JSON object.
-tl::expected<Message, Invalid> parse(std::string text);
+/// Parses one JSON-RPC message. The text must be a single JSON object. With `trim_method`,
+/// a request of that method over k_longest_kept bytes may be Message::trimmed.
+tl::expected<Message, Invalid> parse(std::string text, std::string_view trim_method = {});
 
 /// Parses a body that holds one message or a batch (array) of them. Each element of a batch
 /// is re-serialized compactly; a single message keeps its own bytes, and with `trim` a large
@@ -89,7 +91,8 @@ std::optional<std::string> find_id(std::string_view head, std::string_view tail)
 /// unchanged, when there is no such object.
 bool add_first_members(std::string& text, std::string_view key, std::string_view members);
 
-/// The compact JSON text of a value usable as an id (string or integer), else empty.
+/// The compact JSON text of a value usable as an id (string or integer), else empty (also for
+/// a string a trimmed document left out).
 std::string id_text(const json::Value& v);
 
 }  // namespace claribi::jsonrpc

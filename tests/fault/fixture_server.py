@@ -397,7 +397,11 @@ class Handler(BaseHTTPRequestHandler):
             except (ValueError, TypeError) as e:
                 self.send_json(result(f"bad base64: {e}"))
                 return
-            self.send_json(result(f"{hashlib.sha256(data).hexdigest()} {len(data)} {args.get('format')}"))
+            said = f"{hashlib.sha256(data).hexdigest()} {len(data)} {args.get('format')}"
+            name = args.get("name", "")
+            if len(name) > 65536:  # a long name: its digest too, to show it arrived whole
+                said += f" {hashlib.sha256(name.encode()).hexdigest()}"
+            self.send_json(result(said))
         elif name == "announce_tools":
             with self.state.lock:
                 self.state.extra_tools += list(args.get("names", []))

@@ -60,6 +60,17 @@ void check_message(const std::string& line) {
     fuzz::check(is_json(m->id), "a message's id is compact JSON text");
     check_error_answer(m->id, jsonrpc::code::internal_error, "x");
   }
+  // As the bridge reads stdin: a large tools/call keeps its long strings out of its document,
+  // and is otherwise the same message, whole again once asked.
+  auto t = jsonrpc::parse(line, "tools/call");
+  fuzz::check(static_cast<bool>(t), "a trimming parse takes what a whole one takes");
+  if (!t) return;
+  fuzz::check(t->kind == m->kind && t->id == m->id && t->method == m->method && t->raw == m->raw,
+              "a trimmed message reads as the whole one");
+  fuzz::check(!t->trimmed || (m->kind == jsonrpc::Kind::request && m->method == "tools/call"),
+              "only a tools/call stays trimmed");
+  jsonrpc::make_whole(*t);
+  fuzz::check(json::to_string(t->doc) == json::to_string(m->doc), "made whole, it is the same");
 }
 
 }  // namespace

@@ -2,6 +2,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 using namespace claribi;
 using jsonrpc::Kind;
 
@@ -185,6 +189,42 @@ TEST_CASE("only a response whose id was kept stays trimmed") {
     REQUIRE(r->size() == 1);
     CHECK_FALSE(r->front().trimmed);
     CHECK(json::to_string(r->front().doc).size() == text.size() - (text.front() == '[' ? 2 : 0));
+  }
+}
+
+TEST_CASE("a large request of the named method alone stays trimmed") {
+  const std::size_t n = jsonrpc::k_longest_kept + 1;
+  const auto call = with_long_string(
+      R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"d","arguments":{"x":)", n,
+      "}}}");
+  auto m = jsonrpc::parse(call, "tools/call");
+  REQUIRE(m);
+  CHECK(m->trimmed);
+  CHECK(m->kind == Kind::request);
+  CHECK(m->id == "7");
+  CHECK(m->method == "tools/call");
+  CHECK(m->raw == call);
+  CHECK(m->doc["params"]["name"] == "d");
+  CHECK(m->doc["params"]["arguments"]["x"].GetString() == json::k_trimmed);
+  jsonrpc::make_whole(*m);
+  CHECK(json::to_string(m->doc) == call);
+
+  // Not without the method named, nor another method's, nor a notification's, nor one whose
+  // id or method was itself left out, nor a response's (parse_body takes those).
+  for (const auto& [text, method] : std::vector<std::pair<std::string, std::string>>{
+           {call, ""},
+           {call, "tools/list"},
+           {with_long_string(R"({"jsonrpc":"2.0","method":"tools/call","params":{"x":)", n, "}}"),
+            "tools/call"},
+           {with_long_string(R"({"jsonrpc":"2.0","method":"tools/call","id":)", n, "}"),
+            "tools/call"},
+           {with_long_string(R"({"jsonrpc":"2.0","id":1,"method":)", n, "}"), ""},
+           {with_long_string(R"({"jsonrpc":"2.0","id":1,"result":{"x":)", n, "}}"),
+            "tools/call"}}) {
+    auto r = jsonrpc::parse(text, method);
+    if (!r) continue;  // a method that is a long string is no method a bridge answers
+    CHECK_FALSE(r->trimmed);
+    CHECK(json::to_string(r->doc) == text);
   }
 }
 
