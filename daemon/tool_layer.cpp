@@ -225,16 +225,13 @@ bool ToolLayer::must_not_repeat(const jsonrpc::Message& m) const {
 PreparedRequest ToolLayer::prepare_request(jsonrpc::Message& m) const {
   PreparedRequest out;
   if (m.method != "tools/call") return out;
-  if (m.trimmed) {
-    // A call whose argument values are read here (a path to send, a value for a header)
-    // needs them all: its long strings were left out of its document.
-    const auto* params = json::member(m.doc, "params");
-    const auto* name = params != nullptr ? json::member(*params, "name") : nullptr;
-    auto info = m_tools.find(std::string(json::string_or_empty(name)));
-    if (info != m_tools.end() &&
-        (!info->second.twins.empty() || (m_header_params && !info->second.header_params.empty()))) {
-      jsonrpc::make_whole(m);
-    }
+  const std::string name = call_name(m);
+  const auto info = m_tools.find(name);
+  // A large call whose argument values are read here (a path to send, a value for a header)
+  // needs them all: its long strings were left out of its document.
+  if (m.trimmed && info != m_tools.end() &&
+      (!info->second.twins.empty() || (m_header_params && !info->second.header_params.empty()))) {
+    jsonrpc::make_whole(m);
   }
   auto params_it = m.doc.FindMember("params");
   if (params_it == m.doc.MemberEnd() || !params_it->value.IsObject()) return out;
@@ -249,7 +246,6 @@ PreparedRequest ToolLayer::prepare_request(jsonrpc::Message& m) const {
       return out;
     }
   }
-  std::string name(json::string_or_empty(json::member(params, "name")));
   if (auto why = m_policy.refusal(name); why && m_policy.active()) {
     out.outcome = PreparedRequest::Outcome::rpc_error;
     out.message = "tool '" + name + "' is not available through claribi-bridge: " + *why;
@@ -260,7 +256,6 @@ PreparedRequest ToolLayer::prepare_request(jsonrpc::Message& m) const {
     out.message = "tool '" + name + "' is not available through claribi-bridge: " + invalid->second;
     return out;
   }
-  auto info = m_tools.find(name);
   auto args_it = params.FindMember("arguments");
   if (info == m_tools.end() || args_it == params.MemberEnd() || !args_it->value.IsObject()) {
     return out;

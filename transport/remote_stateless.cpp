@@ -24,9 +24,10 @@ bool rename_on_wire(Outgoing& o, const std::string& wire_id) {
   if (o.upload) {
     // The kept text is the body with a placeholder where the file's base64 goes.
     const auto& u = *o.upload;
-    if (o.raw.size() < u.prefix.size() + u.suffix.size()) return false;
+    const std::string& sent = o.raw.str();
+    if (sent.size() < u.prefix.size() + u.suffix.size()) return false;
     auto placeholder =
-        o.raw.str().substr(u.prefix.size(), o.raw.size() - u.prefix.size() - u.suffix.size());
+        sent.substr(u.prefix.size(), sent.size() - u.prefix.size() - u.suffix.size());
     auto at = placeholder.empty() ? std::string::npos : raw.find(placeholder);
     if (at == std::string::npos) return false;
     auto body = std::make_shared<UploadBody>(u);

@@ -15,25 +15,18 @@ class SharedText {
   SharedText() = default;
   SharedText(std::string text)  // NOLINT(google-explicit-constructor): stands for a string
       : m_text(std::make_shared<const std::string>(std::move(text))) {}
-  SharedText(const char* text) : SharedText(std::string(text)) {}  // NOLINT: as above
 
   const std::string& str() const { return m_text ? *m_text : empty_string(); }
   operator std::string_view() const { return str(); }  // NOLINT: reads as the text
 
   const char* data() const { return str().data(); }
   std::size_t size() const { return str().size(); }
-  bool empty() const { return str().empty(); }
   std::size_t find(std::string_view s, std::size_t from = 0) const { return str().find(s, from); }
-  std::string substr(std::size_t from, std::size_t n = std::string::npos) const {
-    return str().substr(from, n);
-  }
 
   friend bool operator==(const SharedText& a, const SharedText& b) { return a.str() == b.str(); }
   friend bool operator==(const SharedText& a, std::string_view b) { return a.str() == b; }
-  friend bool operator==(std::string_view a, const SharedText& b) { return a == b.str(); }
   friend bool operator==(const SharedText& a, const char* b) { return a.str() == b; }
   friend bool operator==(const SharedText& a, const std::string& b) { return a.str() == b; }
-  friend bool operator!=(const SharedText& a, std::string_view b) { return !(a == b); }
 
  private:
   static const std::string& empty_string() {
